@@ -1,0 +1,61 @@
+package schema
+
+import "time"
+
+// Incident is a set of alerts about the same identity (account or source
+// host) within the correlation window.
+type Incident struct {
+	ID string `json:"id"`
+	// Version grows by one each time the incident changes and is re-emitted.
+	Version   int            `json:"version"`
+	Timestamp time.Time      `json:"@timestamp"` // time of this version (last evidence)
+	Status    string         `json:"status"`     // open | closed
+	Title     string         `json:"title"`
+	Severity  Severity       `json:"severity"`
+	RiskScore int            `json:"risk_score"`
+	FirstSeen time.Time      `json:"first_seen"`
+	LastSeen  time.Time      `json:"last_seen"`
+	Threat    IncidentThreat `json:"threat"`
+	Entities  Entities       `json:"entities"`
+	// Alerts are the member alerts in time order.
+	Alerts []AlertRef `json:"alerts"`
+}
+
+// Incident statuses.
+const (
+	IncidentOpen   = "open"
+	IncidentClosed = "closed"
+)
+
+// IncidentThreat lists the tactics (kill-chain order) and techniques seen.
+type IncidentThreat struct {
+	Framework  string      `json:"framework"`
+	Tactics    []Tactic    `json:"tactic"`
+	Techniques []Technique `json:"technique"`
+}
+
+// Entities are the identities and hosts an incident involves, sorted.
+type Entities struct {
+	Users []string `json:"users,omitempty"`
+	Hosts []string `json:"hosts,omitempty"`
+	IPs   []string `json:"ips,omitempty"`
+}
+
+// AlertRef is an alert as listed inside an incident.
+type AlertRef struct {
+	ID        string    `json:"id"`
+	RuleID    string    `json:"rule_id"`
+	Title     string    `json:"title"`
+	Severity  Severity  `json:"severity"`
+	Technique string    `json:"technique"`
+	Tactic    string    `json:"tactic"`
+	Timestamp time.Time `json:"@timestamp"`
+}
+
+// IncidentID is the stable id of an incident: the id of its first alert.
+func IncidentID(firstAlertID string) string { return StableID("incident", firstAlertID) }
+
+type incidentJSON Incident
+
+// MarshalJSON adds "kind":"incident".
+func (i Incident) MarshalJSON() ([]byte, error) { return marshalKind(RecordIncident, incidentJSON(i)) }
