@@ -1,0 +1,225 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+func openDB(t *testing.T, path string) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func alertItems(t *testing.T, ids ...string) []Item {
+	var out []Item
+	for _, id := range ids {
+		it, err := NewItem(schema.Alert{ID: id, Severity: schema.SeverityHigh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	got  []string
+	fail func(n int) error // called with the push number (1-based)
+	n    int
+}
+
+func (r *recorder) Push(_ context.Context, batch []Item) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	if r.fail != nil {
+		if err := r.fail(r.n); err != nil {
+			return err
+		}
+	}
+	for _, it := range batch {
+		r.got = append(r.got, it.ID)
+	}
+	return nil
+}
+
+func (r *recorder) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
+
+func fastCfg() SenderConfig {
+	return SenderConfig{MaxItems: 2, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, PollInterval: 5 * time.Millisecond}
+}
+
+func TestRetryableErrorsAreRetriedInOrder(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, err := NewQueue(db, "file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Enqueue(alertItems(t, "a", "b", "c")); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{fail: func(n int) error {
+		if n <= 2 {
+			return errors.New("503 service unavailable")
+		}
+		return nil
+	}}
+	s := NewSender("file", q, rec, fastCfg(), nil, nil)
+	s.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.ids(); len(got) != 3 || got[0] != "a" || got[2] != "c" {
+		t.Fatalf("delivered %v, want [a b c]", got)
+	}
+}
+
+func TestPermanentRejectionIsDeadLettered(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	_ = q.Enqueue(alertItems(t, "bad1", "bad2", "good"))
+	rec := &recorder{fail: func(n int) error {
+		if n == 1 {
+			return Permanent(errors.New("400 schema mismatch"))
+		}
+		return nil
+	}}
+	s := NewSender("x", q, rec, fastCfg(), nil, nil)
+	s.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Shutdown(ctx)
+	dl, err := q.DeadLetters()
+	if err != nil || len(dl) != 2 || dl[0].Item.ID != "bad1" || dl[0].Reason == "" {
+		t.Fatalf("dead letters = %+v, %v", dl, err)
+	}
+	if got := rec.ids(); len(got) != 1 || got[0] != "good" {
+		t.Fatalf("delivered %v", got)
+	}
+}
+
+func TestThrottledHonoursRetryAfter(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	_ = q.Enqueue(alertItems(t, "a"))
+	var first, second time.Time
+	rec := &recorder{fail: func(n int) error {
+		if n == 1 {
+			first = time.Now()
+			return Throttled(errors.New("429"), 150*time.Millisecond)
+		}
+		second = time.Now()
+		return nil
+	}}
+	s := NewSender("x", q, rec, fastCfg(), nil, nil)
+	s.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Shutdown(ctx)
+	if gap := second.Sub(first); gap < 150*time.Millisecond {
+		t.Fatalf("retried after %v, want >= 150ms (Retry-After)", gap)
+	}
+}
+
+func TestQueueSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	db := openDB(t, path)
+	q, _ := NewQueue(db, "x")
+	_ = q.Enqueue(alertItems(t, "a", "b"))
+	// A sender that never succeeds, stopped abruptly.
+	s := NewSender("x", q, PushFunc(func(context.Context, []Item) error { return errors.New("down") }), fastCfg(), nil, nil)
+	s.Start()
+	time.Sleep(20 * time.Millisecond)
+	_ = s.Shutdown(context.Background())
+	db.Close()
+
+	db = openDB(t, path)
+	defer db.Close()
+	q, _ = NewQueue(db, "x")
+	if n := q.Len(); n != 2 {
+		t.Fatalf("after restart %d queued, want 2", n)
+	}
+	rec := &recorder{}
+	s = NewSender("x", q, rec, fastCfg(), nil, nil)
+	s.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Shutdown(ctx)
+	if got := rec.ids(); len(got) != 2 {
+		t.Fatalf("delivered %v", got)
+	}
+}
+
+func TestSenderLifecycle(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	s := NewSender("x", q, &recorder{}, fastCfg(), nil, nil)
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal("shutdown without start:", err)
+	}
+	s2 := NewSender("y", q, &recorder{}, fastCfg(), nil, nil)
+	s2.Start()
+	for range 2 {
+		if err := s2.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSelection(t *testing.T) {
+	cases := []struct {
+		sel  Selection
+		kind string
+		sev  schema.Severity
+		want bool
+	}{
+		{Selection{}, schema.RecordAlert, schema.SeverityLow, true},
+		{Selection{}, schema.RecordEvent, 0, false},
+		{Selection{Kinds: []string{"event"}}, schema.RecordEvent, 0, true},
+		{Selection{MinSeverity: "high"}, schema.RecordAlert, schema.SeverityMedium, false},
+		{Selection{MinSeverity: "high"}, schema.RecordIncident, schema.SeverityCritical, true},
+	}
+	for i, c := range cases {
+		if got := c.sel.Takes(c.kind, c.sev); got != c.want {
+			t.Errorf("case %d: Takes = %v", i, got)
+		}
+	}
+	if err := (Selection{Kinds: []string{"nope"}, MinSeverity: "huge"}).Validate(); err == nil {
+		t.Fatal("bad selection validated")
+	}
+}
