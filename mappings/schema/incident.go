@@ -7,16 +7,18 @@ import "time"
 type Incident struct {
 	ID string `json:"id"`
 	// Version grows by one each time the incident changes and is re-emitted.
-	Version   int            `json:"version"`
-	Timestamp time.Time      `json:"@timestamp"` // time of this version (last evidence)
-	Status    string         `json:"status"`     // open | closed
-	Title     string         `json:"title"`
-	Severity  Severity       `json:"severity"`
-	RiskScore int            `json:"risk_score"`
-	FirstSeen time.Time      `json:"first_seen"`
-	LastSeen  time.Time      `json:"last_seen"`
-	Threat    IncidentThreat `json:"threat"`
-	Entities  Entities       `json:"entities"`
+	Version   int       `json:"version"`
+	Timestamp time.Time `json:"@timestamp"` // time of this version (last evidence)
+	Status    string    `json:"status"`     // open | closed | merged
+	// MergedInto names the incident this one was merged into (status merged).
+	MergedInto string         `json:"merged_into,omitempty"`
+	Title      string         `json:"title"`
+	Severity   Severity       `json:"severity"`
+	RiskScore  int            `json:"risk_score"`
+	FirstSeen  time.Time      `json:"first_seen"`
+	LastSeen   time.Time      `json:"last_seen"`
+	Threat     IncidentThreat `json:"threat"`
+	Entities   Entities       `json:"entities"`
 	// Alerts are the member alerts in time order.
 	Alerts []AlertRef `json:"alerts"`
 }
@@ -25,6 +27,7 @@ type Incident struct {
 const (
 	IncidentOpen   = "open"
 	IncidentClosed = "closed"
+	IncidentMerged = "merged"
 )
 
 // IncidentThreat lists the tactics (kill-chain order) and techniques seen.

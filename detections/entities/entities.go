@@ -1,0 +1,101 @@
+// Package entities is what detection knows about the estate: domain
+// controllers, honeytoken and sensitive accounts. The connector fills it from
+// config (and later from directory snapshots); Enrich stamps events with it
+// before rules see them.
+package entities
+
+import (
+	"strings"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// Tags set on users by enrichment.
+const (
+	TagHoneytoken = "honeytoken"
+	TagSensitive  = "sensitive"
+)
+
+// Store holds the known entities. Build it once; it is read-only afterwards
+// and safe for concurrent reads.
+type Store struct {
+	dcs         map[string]bool // lower-case short names, no "$"
+	honeytokens map[string]bool
+	sensitive   map[string]bool
+}
+
+// Options lists the entities known from configuration.
+type Options struct {
+	// DomainControllers are DC host or account names ("DC01", "DC01$",
+	// "dc01.corp.example"): all forms match the DC's machine account.
+	DomainControllers []string
+	Honeytokens       []string
+	Sensitive         []string
+}
+
+// New builds a store.
+func New(o Options) *Store {
+	s := &Store{dcs: set(o.DomainControllers), honeytokens: set(o.Honeytokens), sensitive: set(o.Sensitive)}
+	return s
+}
+
+func set(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		if k := key(n); k != "" {
+			m[k] = true
+		}
+	}
+	return m
+}
+
+// key reduces an account or host name to its lower-case short form:
+// "CORP\DC01$" and "dc01.corp.example" both give "dc01".
+func key(name string) string {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if i := strings.LastIndexByte(n, '\\'); i >= 0 {
+		n = n[i+1:]
+	}
+	if i := strings.IndexByte(n, '@'); i >= 0 {
+		n = n[:i]
+	}
+	if i := strings.IndexByte(n, '.'); i >= 0 {
+		n = n[:i]
+	}
+	return strings.TrimSuffix(n, "$")
+}
+
+// IsDC reports whether an account or host name is a known domain controller.
+func (s *Store) IsDC(name string) bool { return s.dcs[key(name)] }
+
+// Enrich sets user.is_dc on machine accounts of known DCs and tags
+// honeytoken and sensitive accounts on user and target.user.
+func (s *Store) Enrich(ev *schema.Event) {
+	if ev.User.IsMachine && s.dcs[key(ev.User.Name)] {
+		ev.User.IsDC = true
+	}
+	s.tag(&ev.User)
+	s.tag(&ev.Target.User)
+}
+
+func (s *Store) tag(u *schema.User) {
+	if u.Name == "" || (len(s.honeytokens) == 0 && len(s.sensitive) == 0) {
+		return
+	}
+	k := key(u.Name)
+	if s.honeytokens[k] {
+		u.Tags = appendOnce(u.Tags, TagHoneytoken)
+	}
+	if s.sensitive[k] {
+		u.Tags = appendOnce(u.Tags, TagSensitive)
+	}
+}
+
+func appendOnce(tags []string, t string) []string {
+	for _, x := range tags {
+		if x == t {
+			return tags
+		}
+	}
+	return append(tags, t)
+}
