@@ -272,7 +272,9 @@ func (d *decoder) deref(n *yaml.Node, path string) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		d.aliases++
 		if d.aliases > maxAliases {
-			d.errorf(n.Line, path, "too many alias expansions")
+			if d.aliases == maxAliases+1 {
+				d.errorf(n.Line, path, "too many alias expansions")
+			}
 			return nil
 		}
 		n = n.Alias
@@ -432,6 +434,15 @@ func (d *decoder) decodeStruct(n *yaml.Node, path string, v reflect.Value, depth
 
 // leaf decodes a scalar-like value with yaml.v3, rewording its errors.
 func (d *decoder) leaf(n *yaml.Node, path string, v reflect.Value) {
+	// yaml.v3 truncates floats into integers; a config must not.
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" {
+			d.add(n.Line, path, leafError(n, v.Type(), &yaml.TypeError{}))
+			return
+		}
+	}
 	// Decode into a fresh value so a failed decode leaves the default.
 	tmp := reflect.New(v.Type())
 	tmp.Elem().Set(v)

@@ -11,7 +11,10 @@
 // variable's value. Substitution works on the node tree, never on the raw
 // text, so a variable's value cannot inject YAML structure. A missing
 // variable is an error with its path; $${env:NAME} escapes to the literal
-// text ${env:NAME}.
+// text ${env:NAME}. A substituted value takes the type its text implies, so
+// batch_size: "${env:N}" is an integer when N=500. Inside a flow mapping
+// ({ ... }) quote the reference, as YAML does not allow "{" "}" in plain
+// scalars there: { token: "${env:HEC_TOKEN}" }.
 //
 // Sources and sinks are keyed by component id, "type" or "type/name". Their
 // settings types live in the components' own packages; the caller supplies

@@ -18,8 +18,7 @@ var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // substituteEnv replaces ${env:NAME} references in every scalar value of
 // the tree (mapping keys are left alone), reporting each problem with its
 // path. It works on nodes, never on raw text, so a value cannot inject
-// structure. A plain (unquoted) scalar that changed is re-resolved, so
-// "max_keys_per_rule: ${env:N}" decodes as an integer.
+// structure.
 func substituteEnv(d *decoder, n *yaml.Node, path string, lookup func(string) (string, bool)) {
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -47,9 +46,12 @@ func substituteEnv(d *decoder, n *yaml.Node, path string, lookup func(string) (s
 			return
 		}
 		n.Value = out
-		if n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && n.Style&yaml.TaggedStyle == 0 {
-			// Plain scalar: resolve its type again from the new value, but
-			// never let a substituted value turn into null.
+		if n.Style&yaml.TaggedStyle == 0 {
+			// Resolve the type again from the new value, quoted or not, so
+			// "batch_size: ${env:N}" and batch_size: "${env:N}" both decode
+			// as an integer (string fields accept any scalar); never let a
+			// substituted value turn into null.
+			n.Style &^= yaml.SingleQuotedStyle | yaml.DoubleQuotedStyle | yaml.LiteralStyle | yaml.FoldedStyle
 			n.Tag = ""
 			if n.ShortTag() == "!!null" {
 				n.Tag = "!!str"
