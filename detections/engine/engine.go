@@ -1,0 +1,530 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// DefaultMaxKeysPerRule is the default bound on group keys per stateful rule.
+const DefaultMaxKeysPerRule = 100_000
+
+// maxAlertValues caps Alert.Values.
+const maxAlertValues = 50
+
+// Options tune an Engine.
+type Options struct {
+	// MaxKeysPerRule bounds the group keys one stateful rule holds; when
+	// full, the least recently updated key is evicted. 0 means
+	// DefaultMaxKeysPerRule.
+	MaxKeysPerRule int
+}
+
+// Engine evaluates events against a fixed set of compiled rules. It is not
+// safe for concurrent use: the pipeline serializes calls to Process,
+// Snapshot, Restore and Stats.
+type Engine struct {
+	rules    []*Rule
+	states   []*ruleState // parallel to rules; nil for match rules
+	counters []RuleStats  // parallel to rules
+	byKind   map[string][]int
+	unkinded []int
+	maxKeys  int
+	events   uint64
+}
+
+// RuleStats are one rule's counters.
+type RuleStats struct {
+	Rule      string `json:"rule"`
+	Evaluated uint64 `json:"evaluated"` // events the rule's predicate was evaluated on
+	Matched   uint64 `json:"matched"`   // events that satisfied where and not
+	Alerts    uint64 `json:"alerts"`
+	Evictions uint64 `json:"evictions"` // keys evicted because the rule held MaxKeysPerRule
+	// SkippedEmptyKey counts matching events whose group_by values were all empty.
+	SkippedEmptyKey uint64 `json:"skipped_empty_key"`
+	// SkippedEmptyValue counts matching events with an empty distinct field.
+	SkippedEmptyValue uint64 `json:"skipped_empty_value"`
+	Keys              int    `json:"keys"` // group keys held now
+}
+
+// Stats are the engine's counters: totals and per rule (in rule order).
+type Stats struct {
+	Events            uint64      `json:"events"`
+	Evaluated         uint64      `json:"evaluated"`
+	Matched           uint64      `json:"matched"`
+	Alerts            uint64      `json:"alerts"`
+	Evictions         uint64      `json:"evictions"`
+	SkippedEmptyKey   uint64      `json:"skipped_empty_key"`
+	SkippedEmptyValue uint64      `json:"skipped_empty_value"`
+	Keys              int         `json:"keys"`
+	Rules             []RuleStats `json:"rules"`
+}
+
+// New builds an engine over rules (evaluated, and alerts emitted, in the
+// given order). Rule ids must be unique.
+func New(rules []*Rule, opts Options) (*Engine, error) {
+	e := &Engine{
+		rules:    slices.Clone(rules),
+		states:   make([]*ruleState, len(rules)),
+		counters: make([]RuleStats, len(rules)),
+		byKind:   map[string][]int{},
+		maxKeys:  opts.MaxKeysPerRule,
+	}
+	if e.maxKeys <= 0 {
+		e.maxKeys = DefaultMaxKeysPerRule
+	}
+	seen := map[string]bool{}
+	kinded := map[string][]int{}
+	for i, r := range e.rules {
+		if r == nil {
+			return nil, fmt.Errorf("engine: rule %d is nil", i)
+		}
+		if seen[r.ID] {
+			return nil, fmt.Errorf("engine: duplicate rule id %q", r.ID)
+		}
+		seen[r.ID] = true
+		e.counters[i].Rule = r.ID
+		if r.Stateful() {
+			e.states[i] = newRuleState()
+		}
+		if len(r.kindValues) == 0 {
+			e.unkinded = append(e.unkinded, i)
+			continue
+		}
+		for _, k := range r.kindValues {
+			if !slices.Contains(kinded[k], i) {
+				kinded[k] = append(kinded[k], i)
+			}
+		}
+	}
+	// Each kind's candidate list holds its rules and the unconstrained
+	// ones, in rule order, so alerts come out in rule order.
+	for k, idx := range kinded {
+		all := append(slices.Clone(idx), e.unkinded...)
+		sort.Ints(all)
+		e.byKind[k] = slices.Compact(all)
+	}
+	return e, nil
+}
+
+// Rules returns the engine's rules in evaluation order.
+func (e *Engine) Rules() []*Rule { return slices.Clone(e.rules) }
+
+// Process evaluates one event against every rule and calls emit for each
+// alert, in rule order. Not safe for concurrent use. Rules whose event.kind
+// constraint excludes the event are not evaluated at all, and evaluating a
+// rule that does not match allocates nothing.
+func (e *Engine) Process(ev *schema.Event, emit func(schema.Alert)) {
+	e.events++
+	idx, ok := e.byKind[string(ev.Event.Kind)]
+	if !ok {
+		idx = e.unkinded
+		if hasUpper(string(ev.Event.Kind)) {
+			if i, ok := e.byKind[strings.ToLower(string(ev.Event.Kind))]; ok {
+				idx = i
+			}
+		}
+	}
+	for _, i := range idx {
+		r, c := e.rules[i], &e.counters[i]
+		c.Evaluated++
+		if !r.matches(ev) {
+			continue
+		}
+		c.Matched++
+		if !r.Stateful() {
+			c.Alerts++
+			emit(matchAlert(r, ev))
+			continue
+		}
+		if a, fired := e.states[i].observe(r, ev, c, e.maxKeys); fired {
+			c.Alerts++
+			emit(a)
+		}
+	}
+}
+
+// Stats returns a copy of the counters.
+func (e *Engine) Stats() Stats {
+	s := Stats{Events: e.events, Rules: slices.Clone(e.counters)}
+	for i := range s.Rules {
+		if st := e.states[i]; st != nil {
+			s.Rules[i].Keys = len(st.keys)
+		}
+		rs := s.Rules[i]
+		s.Evaluated += rs.Evaluated
+		s.Matched += rs.Matched
+		s.Alerts += rs.Alerts
+		s.Evictions += rs.Evictions
+		s.SkippedEmptyKey += rs.SkippedEmptyKey
+		s.SkippedEmptyValue += rs.SkippedEmptyValue
+		s.Keys += rs.Keys
+	}
+	return s
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// nanos is the event time in Unix nanoseconds; zero time is 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// evid is one piece of evidence: an event time and id.
+type evid struct {
+	t  int64
+	id string
+}
+
+// ruleState is the bounded state of one stateful rule: group keys in a map
+// plus an intrusive list in update order (head = least recently updated).
+type ruleState struct {
+	keys       map[string]*keyState
+	head, tail *keyState
+	lastSweep  int64
+}
+
+// keyState is one group key's window.
+type keyState struct {
+	key        string
+	group      []string // group_by values as last seen (original case)
+	prev, next *keyState
+	last       int64           // latest evidence time seen for the key
+	suppressed int64           // no firing before this time
+	ring       []evid          // count mode: last threshold events, ascending time
+	vals       map[string]evid // distinct mode: value → last seen
+}
+
+func newRuleState() *ruleState { return &ruleState{keys: map[string]*keyState{}} }
+
+func (s *ruleState) unlink(k *keyState) {
+	if k.prev != nil {
+		k.prev.next = k.next
+	} else {
+		s.head = k.next
+	}
+	if k.next != nil {
+		k.next.prev = k.prev
+	} else {
+		s.tail = k.prev
+	}
+	k.prev, k.next = nil, nil
+}
+
+func (s *ruleState) pushBack(k *keyState) {
+	k.prev, k.next = s.tail, nil
+	if s.tail != nil {
+		s.tail.next = k
+	} else {
+		s.head = k
+	}
+	s.tail = k
+}
+
+func (s *ruleState) remove(k *keyState) {
+	s.unlink(k)
+	delete(s.keys, k.key)
+}
+
+// sweep drops keys (from the least recently updated end) whose window and
+// suppression have passed. It runs at most once per window of event time.
+func (s *ruleState) sweep(now int64, window time.Duration) {
+	w := int64(window)
+	if s.lastSweep != 0 && now-s.lastSweep < w {
+		return
+	}
+	s.lastSweep = now
+	for k := s.head; k != nil; {
+		if now-k.last < w || k.suppressed > now {
+			break
+		}
+		next := k.next
+		s.remove(k)
+		k = next
+	}
+}
+
+// groupKey reads the rule's group_by values. The key string is the
+// lower-cased values joined by a unit separator.
+func groupKey(r *Rule, ev *schema.Event) (key string, vals []string, empty bool) {
+	switch len(r.groupGetters) {
+	case 0:
+		return "", nil, false
+	case 1:
+		v := r.groupGetters[0](ev)
+		return strings.ToLower(v), []string{v}, v == ""
+	}
+	vals = make([]string, len(r.groupGetters))
+	empty = true
+	var b strings.Builder
+	for i, g := range r.groupGetters {
+		v := g(ev)
+		vals[i] = v
+		if v != "" {
+			empty = false
+		}
+		if i > 0 {
+			b.WriteByte(0x1f)
+		}
+		b.WriteString(strings.ToLower(v))
+	}
+	return b.String(), vals, empty
+}
+
+// observe adds a matching event to the rule's window and reports an alert
+// when the rule fires.
+func (s *ruleState) observe(r *Rule, ev *schema.Event, c *RuleStats, maxKeys int) (schema.Alert, bool) {
+	key, vals, empty := groupKey(r, ev)
+	if empty {
+		c.SkippedEmptyKey++
+		return schema.Alert{}, false
+	}
+	var dv string
+	if r.distinctGet != nil {
+		dv = strings.ToLower(r.distinctGet(ev))
+		if dv == "" {
+			c.SkippedEmptyValue++
+			return schema.Alert{}, false
+		}
+	}
+	t := nanos(ev.Timestamp)
+	s.sweep(t, r.Window)
+	k := s.keys[key]
+	if k == nil {
+		for len(s.keys) >= maxKeys && s.head != nil {
+			s.remove(s.head)
+			c.Evictions++
+		}
+		k = &keyState{key: key, last: t}
+		s.keys[key] = k
+	} else {
+		s.unlink(k)
+	}
+	s.pushBack(k)
+	k.group = vals
+	k.last = max(k.last, t)
+	now, w := k.last, int64(r.Window)
+
+	if r.distinctGet != nil {
+		return s.observeDistinct(r, ev, k, dv, t, now, w)
+	}
+	return s.observeCount(r, ev, k, t, now, w)
+}
+
+func (s *ruleState) observeCount(r *Rule, ev *schema.Event, k *keyState, t, now, w int64) (schema.Alert, bool) {
+	if k.ring == nil {
+		k.ring = make([]evid, 0, min(r.Threshold, 64))
+	}
+	// Insert in time order (events are nearly always already in order).
+	i := len(k.ring)
+	for i > 0 && k.ring[i-1].t > t {
+		i--
+	}
+	k.ring = slices.Insert(k.ring, i, evid{t: t, id: ev.ID})
+	// Keep only the newest threshold events inside the window.
+	drop := max(0, len(k.ring)-r.Threshold)
+	for drop < len(k.ring) && now-k.ring[drop].t >= w {
+		drop++
+	}
+	if drop > 0 {
+		k.ring = append(k.ring[:0], k.ring[drop:]...)
+	}
+	if len(k.ring) < r.Threshold || now < k.suppressed {
+		return schema.Alert{}, false
+	}
+	a := stateAlert(r, ev, k, slices.Clone(k.ring), nil)
+	k.ring = k.ring[:0]
+	k.suppressed = now + w
+	return a, true
+}
+
+func (s *ruleState) observeDistinct(r *Rule, ev *schema.Event, k *keyState, v string, t, now, w int64) (schema.Alert, bool) {
+	if k.vals == nil {
+		k.vals = make(map[string]evid, min(r.Threshold, 16))
+	}
+	if old, ok := k.vals[v]; ok {
+		if t >= old.t {
+			k.vals[v] = evid{t: t, id: ev.ID}
+		}
+	} else {
+		if len(k.vals) >= r.distinctCap {
+			expireValues(k.vals, now, w)
+			if len(k.vals) >= r.distinctCap {
+				oldest, ot := "", int64(0)
+				for val, e := range k.vals {
+					if oldest == "" || e.t < ot || e.t == ot && val < oldest {
+						oldest, ot = val, e.t
+					}
+				}
+				delete(k.vals, oldest)
+			}
+		}
+		k.vals[v] = evid{t: t, id: ev.ID}
+	}
+	if len(k.vals) < r.Threshold || now < k.suppressed {
+		return schema.Alert{}, false
+	}
+	expireValues(k.vals, now, w)
+	if len(k.vals) < r.Threshold {
+		return schema.Alert{}, false
+	}
+	values := make([]string, 0, len(k.vals))
+	for val := range k.vals {
+		values = append(values, val)
+	}
+	sort.Strings(values)
+	evs := make([]evid, len(values))
+	for i, val := range values {
+		evs[i] = k.vals[val]
+	}
+	// Chronological evidence; ties keep value order.
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
+	a := stateAlert(r, ev, k, evs, values)
+	clear(k.vals)
+	k.suppressed = now + w
+	return a, true
+}
+
+func expireValues(m map[string]evid, now, w int64) {
+	for val, e := range m {
+		if now-e.t >= w {
+			delete(m, val)
+		}
+	}
+}
+
+// stateAlert builds the alert of a stateful rule from its chronological
+// evidence; entities come from ev, the last evidence event.
+func stateAlert(r *Rule, ev *schema.Event, k *keyState, evs []evid, values []string) schema.Alert {
+	a := baseAlert(r, ev)
+	first, last := evs[0].t, evs[0].t
+	ids := make([]string, 0, min(len(evs), schema.MaxEvidence))
+	for _, e := range evs {
+		first, last = min(first, e.t), max(last, e.t)
+		if len(ids) < schema.MaxEvidence {
+			ids = append(ids, e.id)
+		}
+	}
+	a.ID = schema.AlertID(r.ID, k.key, evs[0].id)
+	a.Timestamp = fromNanos(last)
+	a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
+	a.Count = len(evs)
+	a.EventIDs = ids
+	if len(values) > maxAlertValues {
+		values = values[:maxAlertValues]
+	}
+	a.Values = values
+	if len(r.GroupBy) > 0 {
+		a.GroupKey = make(map[string]string, len(r.GroupBy))
+		for i, p := range r.GroupBy {
+			a.GroupKey[p] = k.group[i]
+		}
+	}
+	counted := "events"
+	if r.Distinct != "" {
+		counted = "distinct " + r.Distinct
+	}
+	var b strings.Builder
+	b.WriteString(r.Title)
+	b.WriteString(": ")
+	if g := describeGroup(r, ev); g != "" {
+		b.WriteString(g)
+		b.WriteString(", ")
+	}
+	fmt.Fprintf(&b, "%d %s in %s", a.Count, counted, r.Window)
+	a.Message = b.String()
+	return a
+}
+
+// matchAlert builds the alert of a match rule.
+func matchAlert(r *Rule, ev *schema.Event) schema.Alert {
+	a := baseAlert(r, ev)
+	a.ID = schema.AlertID(r.ID, "", ev.ID)
+	a.Timestamp = ev.Timestamp
+	a.FirstSeen, a.LastSeen = ev.Timestamp, ev.Timestamp
+	a.Count = 1
+	a.EventIDs = []string{ev.ID}
+	var parts []string
+	if id := ev.User.Identity(); id != "" {
+		parts = append(parts, "user "+id)
+	}
+	if ev.Source.IP != "" {
+		parts = append(parts, "from "+ev.Source.IP)
+	} else if ev.Source.Hostname != "" {
+		parts = append(parts, "from "+ev.Source.Hostname)
+	}
+	if ev.Host.Name != "" {
+		parts = append(parts, "on "+ev.Host.Name)
+	}
+	if ev.Event.Code != "" {
+		parts = append(parts, "(event "+ev.Event.Code+")")
+	}
+	a.Message = r.Title
+	if len(parts) > 0 {
+		a.Message += ": " + strings.Join(parts, " ")
+	}
+	return a
+}
+
+func baseAlert(r *Rule, ev *schema.Event) schema.Alert {
+	return schema.Alert{
+		Rule: schema.RuleRef{
+			ID: r.ID, Title: r.Title, Description: r.Description, Kind: r.Kind,
+			MDI: slices.Clone(r.MDI),
+		},
+		Severity:  r.Severity,
+		RiskScore: r.Severity.RiskScore(),
+		Threat: schema.Threat{
+			Framework: schema.FrameworkATTACK,
+			Tactic:    schema.Tactic{ID: r.Tactic, Name: r.tacticName},
+			Technique: schema.Technique{ID: r.Technique, Name: r.techniqueName},
+		},
+		User:   cloneUser(ev.User),
+		Source: ev.Source,
+		Host:   ev.Host,
+		Target: schema.Target{
+			User: cloneUser(ev.Target.User), Group: ev.Target.Group,
+			Service: ev.Target.Service, IsMachine: ev.Target.IsMachine,
+		},
+	}
+}
+
+func cloneUser(u schema.User) schema.User {
+	u.Tags = slices.Clone(u.Tags)
+	return u
+}
+
+// describeGroup renders the group key for a message: "user CORP\jdoe",
+// "source 10.0.5.66", "host.name DC01".
+func describeGroup(r *Rule, ev *schema.Event) string {
+	parts := make([]string, 0, len(r.GroupBy))
+	for i, p := range r.GroupBy {
+		switch p {
+		case "user.name":
+			parts = append(parts, "user "+ev.User.Identity())
+		case "source.ip":
+			parts = append(parts, "source "+r.groupGetters[i](ev))
+		case "target.user.name":
+			parts = append(parts, "target user "+ev.Target.User.Identity())
+		default:
+			parts = append(parts, p+" "+r.groupGetters[i](ev))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
