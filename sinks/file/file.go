@@ -1,7 +1,9 @@
 package file
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,13 +14,25 @@ import (
 
 // Sink appends records to a file as JSON lines and rotates it by size.
 // Push is serialized by the delivery sender; the mutex guards Close.
+//
+// Delivery is exactly-once across crashes: the queue removes a batch only
+// after Push returns, so a crash between the write and that removal
+// redelivers the batch at the head of the queue on restart. The sink
+// remembers the lines at the end of its file when it opens and skips a
+// leading run of items it already wrote. A failed write is truncated away
+// before the error is returned, so a retry never duplicates either.
 type Sink struct {
 	cfg Config
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	mu     sync.Mutex
+	f      *os.File
+	size   int64
+	recent map[[32]byte]bool // hashes of the last lines in the file at open; nil after the first push
 }
+
+// tailBytes is how much of an existing file is read at open to recognize a
+// redelivered batch (the sender's default batch is at most 1 MiB).
+const tailBytes = 2 << 20
 
 // New opens (creating) the output file.
 func New(cfg *Config) (*Sink, error) {
@@ -43,7 +57,34 @@ func (s *Sink) open() error {
 		return fmt.Errorf("file sink: %w", err)
 	}
 	s.f, s.size = f, st.Size()
+	s.recent = tailHashes(s.cfg.Path, s.size)
 	return nil
+}
+
+// tailHashes hashes the complete lines in the last tailBytes of the file.
+func tailHashes(path string, size int64) map[[32]byte]bool {
+	if size == 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	off := max(0, size-tailBytes)
+	buf := make([]byte, size-off)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return nil
+	}
+	lines := bytes.Split(bytes.TrimSuffix(buf, []byte("\n")), []byte("\n"))
+	if off > 0 && len(lines) > 0 {
+		lines = lines[1:] // the first is probably partial
+	}
+	m := make(map[[32]byte]bool, len(lines))
+	for _, l := range lines {
+		m[sha256.Sum256(l)] = true
+	}
+	return m
 }
 
 // Push writes the batch, one JSON object per line, and syncs it to disk.
@@ -54,6 +95,14 @@ func (s *Sink) Push(_ context.Context, batch []delivery.Item) error {
 		if err := s.open(); err != nil {
 			return err
 		}
+	}
+	if s.recent != nil {
+		skip := 0
+		for skip < len(batch) && s.recent[sha256.Sum256(batch[skip].Body)] {
+			skip++
+		}
+		batch = batch[skip:]
+		s.recent = nil
 	}
 	buf := make([]byte, 0, 4096)
 	for _, it := range batch {
@@ -66,14 +115,17 @@ func (s *Sink) Push(_ context.Context, batch []delivery.Item) error {
 			return err
 		}
 	}
-	n, err := s.f.Write(buf)
-	s.size += int64(n)
+	before := s.size
+	_, err := s.f.Write(buf)
+	if err == nil {
+		err = s.f.Sync()
+	}
 	if err != nil {
+		// Leave no partial batch behind for the retry to duplicate.
+		_ = s.f.Truncate(before)
 		return fmt.Errorf("file sink: write %s: %w", s.cfg.Path, err)
 	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("file sink: sync %s: %w", s.cfg.Path, err)
-	}
+	s.size += int64(len(buf))
 	return nil
 }
 
