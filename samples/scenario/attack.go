@@ -102,7 +102,7 @@ func (b *builder) attackChain() {
 	})
 
 	b.stage("dcsync", "T1003.006", func() {
-		t := b.at(0, 0, 0).Add(t0.Sub(b.day) + 33*time.Minute)
+		t := b.after(t0, 33*time.Minute, 34*time.Minute)
 		b.tgs(t, 0, victim, d.DCs[0], ip, EtypeAES256)
 		id := b.logon(t.Add(30*time.Millisecond), 0, victim, 3, ip, "-", viaKerberos)
 		t = t.Add(250 * time.Millisecond)
