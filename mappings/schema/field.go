@@ -78,6 +78,8 @@ var fields = map[string]Getter{
 	"target.user.id":               func(e *Event) string { return e.Target.User.ID },
 	"target.user.upn":              func(e *Event) string { return e.Target.User.UPN },
 	"target.user.is_machine":       func(e *Event) string { return boolStr(e.Target.User.IsMachine) },
+	"target.user.is_dc":            func(e *Event) string { return boolStr(e.Target.User.IsDC) },
+	"target.user.logon_id":         func(e *Event) string { return e.Target.User.LogonID },
 	"target.user.tags":             func(e *Event) string { return strings.Join(e.Target.User.Tags, ",") },
 	"target.group.name":            func(e *Event) string { return e.Target.Group.Name },
 	"target.group.domain":          func(e *Event) string { return e.Target.Group.Domain },
