@@ -21,6 +21,9 @@
 // them through a [Registry] that maps each type to a constructor of its
 // default configuration.
 //
+// Parse reports every decode problem it can find, joined, each a
+// [*DecodeError] with file, line and path. It does not validate values.
+//
 // [Config.Validate] checks the decoded configuration recursively and returns
 // every problem at once, joined, each a [*FieldError] carrying its full path
 // (sinks.file.path: required). [Problems] flattens such an error into lines

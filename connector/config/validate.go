@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -99,7 +100,7 @@ func (v *validation) components(path string, comps map[string]Component) {
 	for _, id := range slices.Sorted(mapKeys(comps)) {
 		c := comps[id]
 		cpath := path + "." + id
-		if c.Config == nil {
+		if c.Config == nil || isNilPointer(c.Config) {
 			v.add(cpath, errors.New("no configuration"))
 			continue
 		}
@@ -107,6 +108,11 @@ func (v *validation) components(path string, comps map[string]Component) {
 			v.errs = append(v.errs, prefixed(cpath, err))
 		}
 	}
+}
+
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // leaves flattens errors.Join trees (anything with Unwrap() []error) into

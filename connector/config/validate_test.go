@@ -89,12 +89,14 @@ func TestValidate(t *testing.T) {
 			c.Sources["winjson/dc01"] = Component{ID: "winjson/dc01", Type: "winjson", Name: "dc01", Config: &fakeSource{BatchSize: 0}}
 			c.Sinks["file/b"] = Component{ID: "file/b", Type: "file", Name: "b", Config: &fakeSink{BatchSize: -1}}
 			c.Sinks["x"] = Component{ID: "x", Type: "x"}
+			c.Sinks["y"] = Component{ID: "y", Type: "y", Config: (*fakeSink)(nil)}
 		}, []string{
 			"sources.winjson/dc01: either paths or listen is required",
 			"sources.winjson/dc01.batch_size: must be > 0",
 			"sinks.file/b.path: required",
 			"sinks.file/b.batch_size: must be > 0",
 			"sinks.x: no configuration",
+			"sinks.y: no configuration",
 		}},
 	}
 	for _, tt := range tests {
