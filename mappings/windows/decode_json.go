@@ -2,14 +2,12 @@ package windows
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -45,6 +43,8 @@ var nxlogEnvelope = map[string]bool{
 // at top level). Numbers may be JSON numbers or strings. Errors wrap
 // ErrMalformed: non-JSON, not an object, no event id, longer than
 // MaxLineBytes.
+//
+// The strings in the returned Record share one copy of line.
 func DecodeJSON(line []byte) (Record, error) {
 	if len(line) > MaxLineBytes {
 		return Record{}, fmt.Errorf("%w: line of %d bytes exceeds %d", ErrMalformed, len(line), MaxLineBytes)
@@ -53,11 +53,12 @@ func DecodeJSON(line []byte) (Record, error) {
 	if len(line) == 0 || line[0] != '{' {
 		return Record{}, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(line, &top); err != nil {
+	var buf [96]member
+	top, err := objectMembers(string(line), buf[:0])
+	if err != nil {
 		return Record{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if raw, ok := top["winlog"]; ok && isObject(raw) {
+	if raw, ok := find(top, "winlog"); ok && isObject(raw) {
 		return decodeWinlogbeat(top, raw)
 	}
 	return decodeFlat(top)
@@ -70,39 +71,59 @@ func DecodeJSONEvent(line []byte, dataset string) (schema.Event, error) {
 		return schema.Event{}, err
 	}
 	// r.Data is ours alone: hand it over as Original without a copy.
-	orig := r.Data
-	if orig == nil {
-		orig = make(map[string]string, 3)
+	return normalize(&r, dataset, r.Data), nil
+}
+
+// find returns the raw value of the last member named key (last wins, as in
+// encoding/json).
+func find(ms []member, key string) (string, bool) {
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].key == key {
+			return ms[i].val, true
+		}
 	}
-	return normalize(&r, dataset, orig), nil
+	return "", false
 }
 
-// winlog is the Winlogbeat "winlog" object.
-type winlog struct {
-	EventID      json.RawMessage `json:"event_id"`
-	Channel      string          `json:"channel"`
-	ComputerName string          `json:"computer_name"`
-	RecordID     json.RawMessage `json:"record_id"`
-	ProviderName string          `json:"provider_name"`
-	EventData    map[string]any  `json:"event_data"`
-	UserData     map[string]any  `json:"user_data"`
-	TimeCreated  string          `json:"time_created"`
+func get(ms []member, key string) string {
+	v, _ := find(ms, key)
+	return v
 }
 
-func decodeWinlogbeat(top map[string]json.RawMessage, raw json.RawMessage) (Record, error) {
-	var w winlog
-	if err := json.Unmarshal(raw, &w); err != nil {
+// addScalars copies the scalar members of a raw object into dst; nested
+// values and nulls are skipped.
+func addScalars(dst map[string]string, raw string) {
+	var buf [64]member
+	ms, err := objectMembers(raw, buf[:0])
+	if err != nil {
+		return // already validated as part of the line
+	}
+	for _, m := range ms {
+		if v, ok := scalar(m.val); ok {
+			dst[m.key] = v
+		}
+	}
+}
+
+func decodeWinlogbeat(top []member, raw string) (Record, error) {
+	var buf [32]member
+	w, err := objectMembers(raw, buf[:0])
+	if err != nil {
 		return Record{}, fmt.Errorf("%w: winlog: %v", ErrMalformed, err)
 	}
-	r := Record{Channel: w.Channel, Computer: w.ComputerName, Provider: w.ProviderName}
-	id, ok, err := intValue(w.EventID)
+	r := Record{
+		Channel:  stringValue(get(w, "channel")),
+		Computer: stringValue(get(w, "computer_name")),
+		Provider: stringValue(get(w, "provider_name")),
+	}
+	id, ok, err := intValue(get(w, "event_id"))
 	if !ok && err == nil {
 		// ECS event.code carries the id too.
-		var e struct {
-			Code json.RawMessage `json:"code"`
-		}
-		if ev, found := top["event"]; found && isObject(ev) && json.Unmarshal(ev, &e) == nil {
-			id, ok, err = intValue(e.Code)
+		if ev, found := find(top, "event"); found && isObject(ev) {
+			var eb [16]member
+			if em, e := objectMembers(ev, eb[:0]); e == nil {
+				id, ok, err = intValue(get(em, "code"))
+			}
 		}
 	}
 	if err != nil {
@@ -112,25 +133,27 @@ func decodeWinlogbeat(top map[string]json.RawMessage, raw json.RawMessage) (Reco
 		return Record{}, fmt.Errorf("%w: no event id", ErrMalformed)
 	}
 	r.EventID = id
-	if r.RecordID, err = uintValue(w.RecordID); err != nil {
+	if r.RecordID, err = uintValue(get(w, "record_id")); err != nil {
 		return Record{}, fmt.Errorf("%w: record_id: %v", ErrMalformed, err)
 	}
 	if r.Computer == "" {
-		var h struct {
-			Name     string `json:"name"`
-			Hostname string `json:"hostname"`
-		}
-		if hv, found := top["host"]; found && isObject(hv) && json.Unmarshal(hv, &h) == nil {
-			r.Computer = cmp(h.Hostname, h.Name)
+		if hv, found := find(top, "host"); found && isObject(hv) {
+			var hb [16]member
+			if hm, e := objectMembers(hv, hb[:0]); e == nil {
+				r.Computer = cmp(stringValue(get(hm, "hostname")), stringValue(get(hm, "name")))
+			}
 		}
 	}
-	r.Time = parseTime(stringValue(top["@timestamp"]))
+	r.Time = parseTime(stringValue(get(top, "@timestamp")))
 	if r.Time.IsZero() {
-		r.Time = parseTime(w.TimeCreated)
+		r.Time = parseTime(stringValue(get(w, "time_created")))
 	}
-	r.Data = make(map[string]string, len(w.EventData)+len(w.UserData)+3)
-	addAny(r.Data, w.EventData)
-	addAny(r.Data, w.UserData)
+	r.Data = make(map[string]string, 32)
+	for _, k := range [...]string{"event_data", "user_data"} {
+		if v, found := find(w, k); found && isObject(v) {
+			addScalars(r.Data, v)
+		}
+	}
 	return r, nil
 }
 
@@ -141,26 +164,11 @@ func cmp(a, b string) string {
 	return b
 }
 
-// addAny copies scalar values into dst as strings; nested values are
-// skipped.
-func addAny(dst map[string]string, src map[string]any) {
-	for k, v := range src {
-		switch v := v.(type) {
-		case string:
-			dst[k] = v
-		case float64:
-			dst[k] = strconv.FormatFloat(v, 'f', -1, 64)
-		case bool:
-			dst[k] = strconv.FormatBool(v)
-		}
-	}
-}
-
-func decodeFlat(top map[string]json.RawMessage) (Record, error) {
+func decodeFlat(top []member) (Record, error) {
 	var r Record
-	raw, ok := top["EventID"]
+	raw, ok := find(top, "EventID")
 	if !ok {
-		raw, ok = top["EventId"]
+		raw, ok = find(top, "EventId")
 	}
 	if !ok {
 		return Record{}, fmt.Errorf("%w: no event id", ErrMalformed)
@@ -173,94 +181,45 @@ func decodeFlat(top map[string]json.RawMessage) (Record, error) {
 		return Record{}, fmt.Errorf("%w: no event id", ErrMalformed)
 	}
 	r.EventID = id
-	r.Channel = stringValue(top["Channel"])
-	r.Computer = stringValue(top["Hostname"])
-	if r.Computer == "" {
-		r.Computer = stringValue(top["Computer"])
-	}
-	r.Provider = cmp(stringValue(top["SourceName"]), stringValue(top["ProviderName"]))
-	rec := top["RecordNumber"]
-	if rec == nil {
-		rec = top["EventRecordID"]
+	r.Channel = stringValue(get(top, "Channel"))
+	r.Computer = cmp(stringValue(get(top, "Hostname")), stringValue(get(top, "Computer")))
+	r.Provider = cmp(stringValue(get(top, "SourceName")), stringValue(get(top, "ProviderName")))
+	rec, ok := find(top, "RecordNumber")
+	if !ok {
+		rec = get(top, "EventRecordID")
 	}
 	if r.RecordID, err = uintValue(rec); err != nil {
 		return Record{}, fmt.Errorf("%w: RecordNumber: %v", ErrMalformed, err)
 	}
 	for _, k := range [...]string{"TimeCreated", "@timestamp", "EventTime"} {
-		if r.Time = parseTime(stringValue(top[k])); !r.Time.IsZero() {
+		if r.Time = parseTime(stringValue(get(top, k))); !r.Time.IsZero() {
 			break
 		}
 	}
 	// NXLog renames a clashing EventData "EventType" after moving its own
 	// to EventTypeOrignal; then EventType is EventData.
-	_, renamed := top["EventTypeOrignal"]
+	_, renamed := find(top, "EventTypeOrignal")
 	r.Data = make(map[string]string, len(top))
-	for k, v := range top {
-		if nxlogEnvelope[k] && !(renamed && k == "EventType") && !(k == "AccountName" && r.EventID == 7045) {
+	for _, m := range top {
+		if nxlogEnvelope[m.key] && !(renamed && m.key == "EventType") && !(m.key == "AccountName" && r.EventID == 7045) {
 			continue
 		}
-		if s, ok := scalar(v); ok {
-			r.Data[k] = s
+		if v, ok := scalar(m.val); ok {
+			r.Data[m.key] = v
 		}
 	}
 	// Some shippers nest EventData / UserData as objects.
 	for _, k := range [...]string{"EventData", "UserData"} {
-		if v, ok := top[k]; ok && isObject(v) {
-			var m map[string]json.RawMessage
-			if json.Unmarshal(v, &m) == nil {
-				for name, val := range m {
-					if s, ok := scalar(val); ok {
-						r.Data[name] = s
-					}
-				}
-			}
+		if v, found := find(top, k); found && isObject(v) {
+			addScalars(r.Data, v)
 		}
 	}
 	return r, nil
 }
 
-func isObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }
-
-// scalar renders a JSON string, number or boolean as a string; null,
-// objects and arrays report false.
-func scalar(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 {
-		return "", false
-	}
-	switch raw[0] {
-	case '"':
-		return unquote(raw), true
-	case 't', 'f':
-		return string(raw), true
-	case 'n', '{', '[':
-		return "", false
-	}
-	return string(raw), true // a number, as written
-}
-
-// stringValue is scalar without the ok.
-func stringValue(raw json.RawMessage) string {
-	s, _ := scalar(raw)
-	return s
-}
-
-// unquote decodes a valid JSON string literal, avoiding the decoder for the
-// common case without escapes.
-func unquote(raw json.RawMessage) string {
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-		return string(body)
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
-}
-
 // intValue reads an event id given as a JSON number or string; ok is false
 // when absent or empty.
-func intValue(raw json.RawMessage) (int, bool, error) {
+func intValue(raw string) (int, bool, error) {
 	s := strings.TrimSpace(stringValue(raw))
 	if s == "" {
 		return 0, false, nil
@@ -280,7 +239,7 @@ func intValue(raw json.RawMessage) (int, bool, error) {
 }
 
 // uintValue reads a record id given as a JSON number or string; absent is 0.
-func uintValue(raw json.RawMessage) (uint64, error) {
+func uintValue(raw string) (uint64, error) {
 	s := strings.TrimSpace(stringValue(raw))
 	if s == "" {
 		return 0, nil
