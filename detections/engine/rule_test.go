@@ -159,3 +159,25 @@ func TestCheck(t *testing.T) {
 		t.Fatal("file name mismatch not reported")
 	}
 }
+
+func FuzzParseRule(f *testing.F) {
+	f.Add([]byte(baseRule))
+	f.Add([]byte(baseRule + "not:\n  user.name|re: ['^a', 'b$']\n  user.name|exists: true\n"))
+	f.Add([]byte(strings.Replace(baseRule, "kind: match", "kind: distinct\ngroup_by: [user.name]\ndistinct: target.service\nthreshold: 5\nwindow: 10m", 1)))
+	f.Add([]byte("id: [\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRule(data, "rules/test-rule.yml")
+		if err != nil {
+			return
+		}
+		if r.ID != "test-rule" || r.Description == "" {
+			t.Fatalf("accepted rule %+v", r)
+		}
+		e, err := New([]*Rule{r}, Options{MaxKeysPerRule: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := schema.Event{ID: "x", Timestamp: time.Unix(1, 0), Event: schema.EventMeta{Kind: schema.KindKerberosServiceTicket}}
+		e.Process(&ev, func(schema.Alert) {})
+	})
+}
