@@ -11,6 +11,15 @@
 //     (with distinct: count distinct values of that field instead);
 //   - distinct: shorthand for threshold with distinct.
 //
+// A rule's where block is a map of field path (see schema.Field) to a value
+// or a list of values (any of); every entry must hold. A path may carry one
+// modifier: field|contains, field|startswith, field|endswith, field|re (a Go
+// regular expression) or field|exists (true/false). Comparisons ignore case;
+// booleans compare as "true"/"false". An event is excluded when every entry
+// of the optional not block holds. Rules with an event.kind equality are
+// indexed by kind, so an event is only evaluated by the rules that can match
+// it.
+//
 // After a stateful rule fires for a key, the key is suppressed until one
 // full window has passed since the firing; then it re-arms. Per rule the
 // engine holds at most Options.MaxKeysPerRule keys (least recently updated

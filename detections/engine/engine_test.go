@@ -411,3 +411,25 @@ func TestNoAllocsOnNonMatching(t *testing.T) {
 		t.Errorf("allocs on non-matching rules = %v", n)
 	}
 }
+
+func TestPerKeyStateBounded(t *testing.T) {
+	d := ruleWith(t, "kind: distinct\ngroup_by: [user.name]\ndistinct: target.service\nthreshold: 2\nwindow: 1h",
+		"where:\n  event.kind: kerberos_service_ticket\n")
+	c := ruleWith(t, "kind: threshold\ngroup_by: [user.name]\nthreshold: 3\nwindow: 1h", "where:\n  event.kind: kerberos_service_ticket\n")
+	c.ID = "count-rule"
+	e := engineOf(t, Options{}, d, c)
+	n := 0
+	for i := 0; i < 500; i++ {
+		n += len(collect(e, tgs("jdoe", fmt.Sprintf("svc-%d", i), time.Duration(i)*time.Second)))
+	}
+	// Each rule fires once, then stays suppressed for the hour.
+	if n != 2 {
+		t.Fatalf("alerts = %d", n)
+	}
+	if k := e.states[0].keys["jdoe"]; len(k.vals) > 64 {
+		t.Errorf("distinct values held = %d, cap 64", len(k.vals))
+	}
+	if k := e.states[1].keys["jdoe"]; len(k.ring) > 3 {
+		t.Errorf("timestamps held = %d, cap 3", len(k.ring))
+	}
+}
