@@ -1,0 +1,8 @@
+//go:build !unix
+
+package winjson
+
+import "os"
+
+// fileIdentity is unavailable here: rotation is then detected by size only.
+func fileIdentity(os.FileInfo) (dev, ino uint64) { return 0, 0 }

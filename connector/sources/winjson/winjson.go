@@ -1,0 +1,570 @@
+package winjson
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/telemetry"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+	"github.com/castellan-itdr/castellan/mappings/windows"
+)
+
+// dataset is event.dataset for every event of this source.
+const dataset = "winjson"
+
+// maxBackoff caps the wait between retries of a refused batch.
+const maxBackoff = 30 * time.Second
+
+// Source tails JSON-lines files and, when configured, listens on TCP.
+// It implements component.Component. Start and Shutdown may be called from
+// any goroutine.
+type Source struct {
+	cfg *Config
+	set component.SourceSettings
+	log *slog.Logger
+
+	cEvents, cErrors, cBytes string // counter names
+
+	mu       sync.Mutex
+	started  bool
+	stopOnce sync.Once
+	stop     chan struct{} // closed by Shutdown: stop reading
+	sendCtx  context.Context
+	cancel   context.CancelFunc // aborts in-flight ConsumeBatch
+	wg       sync.WaitGroup
+	done     chan struct{}
+	doneOnce sync.Once
+
+	ln  net.Listener // nil without Listen
+	lst *listener
+
+	// Owned by the file loop goroutine.
+	files   map[string]*tailFile  // by absolute path
+	retired map[identity]position // files drained and dropped, by identity
+	reader  *bufio.Reader
+	lineBuf []byte
+}
+
+// tailFile is one followed file.
+type tailFile struct {
+	path     string // absolute
+	f        *os.File
+	dev, ino uint64
+	// offset and line are the position of the next unread line.
+	offset int64
+	line   int64
+	// badLines / firstBad / firstErr collect decode errors during one poll.
+	badLines int
+	firstBad int64
+	firstErr error
+}
+
+// identity is a file's device and inode.
+type identity struct{ dev, ino uint64 }
+
+// maxRetired bounds the memory of dropped files.
+const maxRetired = 1024
+
+// retire closes a drained file and remembers where it ended, so a rotated
+// file that shows up again under a matched name is not read twice.
+func (s *Source) retire(path string, tf *tailFile) {
+	tf.f.Close()
+	delete(s.files, path)
+	if tf.dev == 0 && tf.ino == 0 {
+		return
+	}
+	if len(s.retired) >= maxRetired {
+		clear(s.retired)
+	}
+	s.retired[identity{tf.dev, tf.ino}] = tf.position()
+}
+
+// position is the checkpoint value of a file.
+type position struct {
+	Dev    uint64 `json:"dev"`
+	Ino    uint64 `json:"ino"`
+	Offset int64  `json:"offset"`
+	Line   int64  `json:"line"`
+}
+
+func newSource(cfg *Config, set component.SourceSettings) *Source {
+	return &Source{
+		cfg:     cfg,
+		set:     set,
+		log:     set.Logger.With("source", set.ID),
+		cEvents: telemetry.Key("source_events", "source", set.ID),
+		cErrors: telemetry.Key("source_decode_errors", "source", set.ID),
+		cBytes:  telemetry.Key("source_bytes", "source", set.ID),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+		files:   map[string]*tailFile{},
+		retired: map[identity]position{},
+	}
+}
+
+// CheckpointKey is the checkpoint key of a file: "file:" + absolute path.
+func CheckpointKey(absPath string) string { return "file:" + absPath }
+
+// Start begins tailing and listening in the background and returns at once.
+// A listen address that cannot be bound is an error.
+func (s *Source) Start(_ context.Context, _ component.Host) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("winjson: already started")
+	}
+	select {
+	case <-s.stop:
+		return errors.New("winjson: start after shutdown")
+	default:
+	}
+	if s.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", s.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("winjson: listen: %w", err)
+		}
+		s.ln = ln
+	}
+	s.started = true
+	s.sendCtx, s.cancel = context.WithCancel(context.Background())
+	if s.ln != nil {
+		s.lst = newListener(s, s.ln)
+		s.lst.start()
+	}
+	if len(s.cfg.Paths) > 0 {
+		s.wg.Add(1)
+		go s.fileLoop()
+	} else {
+		s.finish()
+	}
+	return nil
+}
+
+// ListenAddr returns the bound TCP address, or nil without a listener or
+// before Start.
+func (s *Source) ListenAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Done is closed when the source has finished: a non-follow source once it
+// has read every file to EOF and handed everything off; any source after
+// Shutdown.
+func (s *Source) Done() <-chan struct{} { return s.done }
+
+func (s *Source) finish() { s.doneOnce.Do(func() { close(s.done) }) }
+
+// Shutdown stops reading, waits for the in-flight batch hand-off (aborting
+// it when ctx ends) and flushes the events the listener has buffered.
+// Safe without Start and safe twice.
+func (s *Source) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	started := s.started
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.mu.Unlock()
+	if !started {
+		s.finish()
+		return nil
+	}
+	if s.lst != nil {
+		s.lst.close()
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		// Abort the in-flight hand-off; the goroutines exit on their own.
+		err = fmt.Errorf("winjson: shutdown: %w", ctx.Err())
+	}
+	s.cancel()
+	s.finish()
+	return err
+}
+
+func (s *Source) stopping() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// send hands one batch to the pipeline, retrying a refused batch with
+// backoff until it is accepted or the source stops. It reports whether the
+// batch was accepted.
+func (s *Source) send(b component.Batch) bool {
+	backoff := min(s.cfg.PollInterval, time.Second)
+	for attempt := 1; ; attempt++ {
+		err := s.set.Next.ConsumeBatch(s.sendCtx, b)
+		if err == nil {
+			s.set.Counters.Add(s.cEvents, int64(len(b.Events)))
+			return true
+		}
+		if s.stopping() {
+			s.log.Warn("winjson: batch not accepted at shutdown; it will be read again after restart",
+				"events", len(b.Events), "error", err)
+			return false
+		}
+		s.log.Warn("winjson: batch refused, retrying", "events", len(b.Events), "attempt", attempt,
+			"retry_in", backoff, "error", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-s.stop:
+			t.Stop()
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// fileLoop polls the configured files until Shutdown (or EOF without Follow).
+func (s *Source) fileLoop() {
+	defer s.wg.Done()
+	defer s.closeFiles()
+	s.reader = bufio.NewReaderSize(nil, 64<<10)
+	first := true
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		ok := s.poll(first)
+		first = false
+		if !s.cfg.Follow {
+			if ok {
+				s.finish()
+			}
+			return
+		}
+		if !ok {
+			return
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// batch accumulates events and the positions they reach.
+type batch struct {
+	events []schema.Event
+	pos    map[string]position // by checkpoint key
+}
+
+// flush sends the batch; false when the source stops before it is accepted.
+// A batch with positions but no events (only blank or bad lines) still
+// commits the positions.
+func (s *Source) flush(b *batch) bool {
+	if len(b.events) == 0 && len(b.pos) == 0 {
+		return true
+	}
+	keys := make([]string, 0, len(b.pos))
+	for k := range b.pos {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	cps := make([]component.Checkpoint, 0, len(keys))
+	for _, k := range keys {
+		v, _ := json.Marshal(b.pos[k])
+		cps = append(cps, component.Checkpoint{Key: k, Value: v})
+	}
+	if !s.send(component.Batch{Events: b.events, Checkpoints: cps}) {
+		return false
+	}
+	b.events = b.events[:0]
+	clear(b.pos)
+	return true
+}
+
+// poll re-globs, reconciles the tracked files and reads new lines. It returns
+// false when the source is stopping.
+func (s *Source) poll(first bool) bool {
+	paths, matched := s.glob()
+	b := &batch{events: make([]schema.Event, 0, min(s.cfg.BatchSize, 1024)), pos: map[string]position{}}
+	for _, p := range paths {
+		if s.stopping() {
+			return false
+		}
+		if !s.pollPath(p, first, b) {
+			return false
+		}
+	}
+	// Files no longer matched (deleted or renamed away): drain and drop.
+	for p, tf := range s.files {
+		if matched[p] {
+			continue
+		}
+		if !s.readFile(tf, true, b) {
+			return false
+		}
+		s.retire(p, tf)
+	}
+	return s.flush(b)
+}
+
+// glob returns the absolute paths matching the patterns, sorted and as a set.
+func (s *Source) glob() ([]string, map[string]bool) {
+	out := map[string]bool{}
+	for _, pat := range s.cfg.Paths {
+		matches, err := filepath.Glob(pat)
+		if err != nil {
+			continue // validated in Config.Validate
+		}
+		for _, m := range matches {
+			abs, err := filepath.Abs(m)
+			if err != nil {
+				continue
+			}
+			out[abs] = true
+		}
+	}
+	sorted := make([]string, 0, len(out))
+	for p := range out {
+		sorted = append(sorted, p)
+	}
+	sort.Strings(sorted)
+	return sorted, out
+}
+
+// pollPath handles one matched path: open it if new, detect rotation and
+// truncation, read new lines.
+func (s *Source) pollPath(path string, first bool, b *batch) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return true
+	}
+	dev, ino := fileIdentity(fi)
+	tf := s.files[path]
+	if tf != nil && (tf.dev != dev || tf.ino != ino) {
+		// Rotated: finish the old file, then follow the new one from 0.
+		if !s.readFile(tf, true, b) {
+			return false
+		}
+		s.retire(path, tf)
+		tf = nil
+		first = false
+	}
+	if tf == nil {
+		tf = s.open(path, fi, dev, ino, first, b)
+		if tf == nil {
+			return true
+		}
+		s.files[path] = tf
+	} else if fi.Size() < tf.offset {
+		s.log.Info("winjson: file truncated, reading from the start", "file", path)
+		tf.offset, tf.line = 0, 0
+	}
+	return s.readFile(tf, false, b)
+}
+
+// open starts following a file at its checkpoint, or per StartAt.
+func (s *Source) open(path string, fi os.FileInfo, dev, ino uint64, first bool, b *batch) *tailFile {
+	f, err := os.Open(path)
+	if err != nil {
+		s.log.Warn("winjson: cannot open file", "file", path, "error", err)
+		return nil
+	}
+	tf := &tailFile{path: path, f: f, dev: dev, ino: ino}
+	// A file renamed from a path we follow keeps its position.
+	if dev != 0 || ino != 0 {
+		for p, old := range s.files {
+			if old.dev == dev && old.ino == ino && p != path {
+				tf.offset, tf.line = old.offset, old.line
+				old.f.Close()
+				delete(s.files, p)
+				return tf
+			}
+		}
+		if pos, ok := s.retired[identity{dev, ino}]; ok && fi.Size() >= pos.Offset {
+			delete(s.retired, identity{dev, ino})
+			tf.offset, tf.line = pos.Offset, pos.Line
+			return tf
+		}
+	}
+	if cp := s.checkpoint(path); cp != nil {
+		switch {
+		case cp.Dev != dev || cp.Ino != ino:
+			s.log.Info("winjson: file replaced since checkpoint, reading from the start", "file", path)
+		case fi.Size() < cp.Offset:
+			s.log.Info("winjson: file truncated since checkpoint, reading from the start", "file", path)
+		default:
+			tf.offset, tf.line = cp.Offset, cp.Line
+		}
+		return tf
+	}
+	if first && s.cfg.StartAt == StartEnd {
+		tf.offset = fi.Size()
+		b.pos[CheckpointKey(path)] = tf.position()
+	}
+	return tf
+}
+
+func (tf *tailFile) position() position {
+	return position{Dev: tf.dev, Ino: tf.ino, Offset: tf.offset, Line: tf.line}
+}
+
+// checkpoint reads the committed position of a file; nil when none.
+func (s *Source) checkpoint(path string) *position {
+	if s.set.Checkpoints == nil {
+		return nil
+	}
+	v, err := s.set.Checkpoints.Checkpoint(CheckpointKey(path))
+	if err != nil {
+		s.log.Warn("winjson: cannot read checkpoint, reading from the start", "file", path, "error", err)
+		return nil
+	}
+	if v == nil {
+		return nil
+	}
+	var p position
+	if err := json.Unmarshal(v, &p); err != nil || p.Offset < 0 {
+		s.log.Warn("winjson: bad checkpoint, reading from the start", "file", path, "error", err)
+		return nil
+	}
+	return &p
+}
+
+// readFile reads complete lines from the file's position to EOF, flushing
+// full batches on the way. final consumes a trailing line without newline
+// (the file is done: rotated away or not followed). It returns false when
+// the source is stopping.
+func (s *Source) readFile(tf *tailFile, final bool, b *batch) bool {
+	final = final || !s.cfg.Follow
+	if _, err := tf.f.Seek(tf.offset, io.SeekStart); err != nil {
+		s.log.Warn("winjson: cannot seek", "file", tf.path, "error", err)
+		return true
+	}
+	s.reader.Reset(tf.f)
+	key := CheckpointKey(tf.path)
+	defer s.reportBadLines(tf)
+	for {
+		line, n, complete, tooLong, err := s.readLine()
+		if n == 0 {
+			break
+		}
+		if !complete && !final {
+			break // a partial line: wait for the writer to finish it
+		}
+		tf.offset += n
+		tf.line++
+		s.set.Counters.Add(s.cBytes, n)
+		s.decodeLine(tf, line, tooLong, b)
+		b.pos[key] = tf.position()
+		if len(b.events) >= s.cfg.BatchSize {
+			if !s.flush(b) {
+				return false
+			}
+			// Still at the same place in the file: flush does not read.
+		}
+		if err != nil || s.stopping() {
+			break
+		}
+	}
+	return !s.stopping()
+}
+
+func (s *Source) decodeLine(tf *tailFile, line []byte, tooLong bool, b *batch) {
+	var err error
+	if tooLong {
+		err = fmt.Errorf("%w: line longer than %d bytes", windows.ErrMalformed, windows.MaxLineBytes)
+	} else {
+		line = trimLine(line)
+		if len(line) == 0 {
+			return
+		}
+		var ev schema.Event
+		if ev, err = windows.DecodeJSONEvent(line, dataset); err == nil {
+			b.events = append(b.events, ev)
+			return
+		}
+	}
+	s.set.Counters.Add(s.cErrors, 1)
+	if tf.badLines == 0 {
+		tf.firstBad, tf.firstErr = tf.line, err
+	}
+	tf.badLines++
+}
+
+// reportBadLines logs one warning per file per poll.
+func (s *Source) reportBadLines(tf *tailFile) {
+	if tf.badLines == 0 {
+		return
+	}
+	s.log.Warn("winjson: undecodable lines skipped", "file", tf.path, "line", tf.firstBad,
+		"count", tf.badLines, "error", tf.firstErr)
+	tf.badLines, tf.firstErr = 0, nil
+}
+
+// trimLine drops the line ending and surrounding space.
+func trimLine(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// readLine reads one line from s.reader. n is the bytes consumed (line
+// ending included); complete is false at EOF without a newline; tooLong
+// reports a line over windows.MaxLineBytes, whose content is dropped.
+func (s *Source) readLine() (line []byte, n int64, complete, tooLong bool, err error) {
+	return readLine(s.reader, &s.lineBuf)
+}
+
+// readLine is shared by the file reader and the TCP listener. The returned
+// line is valid until the next call.
+func readLine(r *bufio.Reader, buf *[]byte) (line []byte, n int64, complete, tooLong bool, err error) {
+	acc := (*buf)[:0]
+	multi := false
+	for {
+		frag, e := r.ReadSlice('\n')
+		n += int64(len(frag))
+		if !multi && e == nil {
+			return frag, n, true, false, nil // the common case: no copy
+		}
+		if !tooLong {
+			if len(acc)+len(frag) > windows.MaxLineBytes+2 {
+				tooLong, acc = true, acc[:0]
+			} else {
+				acc = append(acc, frag...)
+			}
+		}
+		multi = true
+		if e == bufio.ErrBufferFull {
+			continue
+		}
+		*buf = acc
+		if e == nil {
+			return acc, n, true, tooLong, nil
+		}
+		return acc, n, false, tooLong, e
+	}
+}
+
+func (s *Source) closeFiles() {
+	for p, tf := range s.files {
+		tf.f.Close()
+		delete(s.files, p)
+	}
+}
