@@ -1,0 +1,588 @@
+package winjson
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/telemetry"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// fakeConsumer records every batch and commits checkpoints into a map, which
+// it also serves as the CheckpointReader. It refuses the first fail calls.
+type fakeConsumer struct {
+	mu        sync.Mutex
+	batches   []component.Batch
+	committed map[string][]byte
+	fail      int
+	calls     int
+	block     bool // block until ctx is done
+}
+
+func newFake() *fakeConsumer { return &fakeConsumer{committed: map[string][]byte{}} }
+
+func (f *fakeConsumer) ConsumeBatch(ctx context.Context, b component.Batch) error {
+	f.mu.Lock()
+	f.calls++
+	block := f.block
+	if f.fail > 0 {
+		f.fail--
+		f.mu.Unlock()
+		return errors.New("downstream full")
+	}
+	f.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	evs := append([]schema.Event(nil), b.Events...) // the callee must not keep the slice
+	cps := append([]component.Checkpoint(nil), b.Checkpoints...)
+	f.batches = append(f.batches, component.Batch{Events: evs, Checkpoints: cps})
+	for _, cp := range b.Checkpoints {
+		f.committed[cp.Key] = append([]byte(nil), cp.Value...)
+	}
+	return nil
+}
+
+func (f *fakeConsumer) Checkpoint(key string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.committed[key], nil
+}
+
+func (f *fakeConsumer) events() []schema.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []schema.Event
+	for _, b := range f.batches {
+		out = append(out, b.Events...)
+	}
+	return out
+}
+
+func (f *fakeConsumer) position(t *testing.T, path string) position {
+	t.Helper()
+	abs, _ := filepath.Abs(path)
+	v, _ := f.Checkpoint(CheckpointKey(abs))
+	var p position
+	if v != nil {
+		if err := json.Unmarshal(v, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// nxLine is a flat NXLog 4624 line; wlbLine a Winlogbeat 4769 line.
+func nxLine(rec int) string {
+	return fmt.Sprintf(`{"EventTime":"2024-03-01 10:00:00","Hostname":"DC01.corp.local","Keywords":-9214364837600034816,"EventType":"AUDIT_SUCCESS","EventID":4624,"SourceName":"Microsoft-Windows-Security-Auditing","RecordNumber":%d,"Channel":"Security","Message":"An account was successfully logged on.","TargetUserName":"user%d","TargetDomainName":"CORP","LogonType":"3","AuthenticationPackageName":"Kerberos","IpAddress":"10.0.0.%d","IpPort":"50000"}`+"\n", rec, rec, rec%250)
+}
+
+func wlbLine(rec int) string {
+	return fmt.Sprintf(`{"@timestamp":"2024-03-01T10:00:00Z","winlog":{"event_id":"4769","channel":"Security","computer_name":"DC01.corp.local","record_id":"%d","provider_name":"Microsoft-Windows-Security-Auditing","event_data":{"TargetUserName":"user%d@CORP.LOCAL","TargetDomainName":"CORP.LOCAL","ServiceName":"svc_sql","TicketEncryptionType":"0x17","Status":"0x0","IpAddress":"::ffff:10.0.0.5"}}}`+"\n", rec, rec)
+}
+
+func lines(from, to int) string {
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		b.WriteString(nxLine(i))
+	}
+	return b.String()
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFile(t *testing.T, path, data string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testConfig(paths ...string) *Config {
+	c := NewDefaultConfig()
+	c.Paths = paths
+	c.PollInterval = 10 * time.Millisecond
+	return c
+}
+
+type harness struct {
+	src      *Source
+	fake     *fakeConsumer
+	counters *telemetry.Counters
+	logs     *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, cfg *Config, fake *fakeConsumer) *harness {
+	t.Helper()
+	h := &harness{fake: fake, counters: telemetry.New(), logs: &syncBuffer{}}
+	src, err := New(cfg, component.SourceSettings{
+		ID:          "winjson/test",
+		Logger:      slog.New(slog.NewTextHandler(h.logs, nil)),
+		Next:        fake,
+		Checkpoints: fake,
+		Counters:    h.counters,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	h.src = src
+	t.Cleanup(func() { _ = src.Shutdown(context.Background()) })
+	return h
+}
+
+func (h *harness) stop(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.src.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func waitEvents(t *testing.T, f *fakeConsumer, n int) []schema.Event {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.events()) >= n })
+	evs := f.events()
+	if len(evs) != n {
+		t.Fatalf("got %d events, want %d", len(evs), n)
+	}
+	return evs
+}
+
+// checkUnique fails on a duplicate event id.
+func checkUnique(t *testing.T, evs []schema.Event) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, e := range evs {
+		if seen[e.ID] {
+			t.Fatalf("event %s (record %s) delivered twice", e.ID, e.Event.RecordID)
+		}
+		seen[e.ID] = true
+	}
+}
+
+func TestReadsBothShapes(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "dc01.json")
+	writeFile(t, p, nxLine(1)+wlbLine(2)+"\n"+nxLine(3)+wlbLine(4))
+	h := start(t, testConfig(filepath.Join(dir, "*.json")), newFake())
+	evs := waitEvents(t, h.fake, 4)
+	kinds := []schema.EventKind{schema.KindLogon, schema.KindKerberosServiceTicket, schema.KindLogon, schema.KindKerberosServiceTicket}
+	for i, e := range evs {
+		if e.Event.Kind != kinds[i] || e.Event.Dataset != "winjson" {
+			t.Errorf("event %d: kind %s dataset %s", i, e.Event.Kind, e.Event.Dataset)
+		}
+	}
+	fi, _ := os.Stat(p)
+	waitFor(t, "checkpoint at EOF", func() bool { return h.fake.position(t, p).Offset == fi.Size() })
+	pos := h.fake.position(t, p)
+	if pos.Line != 5 || pos.Ino == 0 {
+		t.Errorf("position = %+v, want line 5 and an inode", pos)
+	}
+	if got := h.counters.Value(`source_events{source="winjson/test"}`); got != 4 {
+		t.Errorf("source_events = %d", got)
+	}
+	if got := h.counters.Value(`source_bytes{source="winjson/test"}`); got != fi.Size() {
+		t.Errorf("source_bytes = %d, want %d", got, fi.Size())
+	}
+}
+
+func TestTailAppend(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeFile(t, p, lines(0, 2))
+	cfg := testConfig(filepath.Join(dir, "*.json"))
+	cfg.BatchSize = 2
+	h := start(t, cfg, newFake())
+	waitEvents(t, h.fake, 2)
+	full := nxLine(5)
+	appendFile(t, p, lines(2, 5)+full[:40]) // three lines and a partial one
+	waitEvents(t, h.fake, 5)
+	time.Sleep(5 * cfg.PollInterval)
+	if n := len(h.fake.events()); n != 5 {
+		t.Fatalf("partial line consumed: %d events", n)
+	}
+	appendFile(t, p, full[40:])
+	checkUnique(t, waitEvents(t, h.fake, 6))
+	// A file created later is picked up by the next glob.
+	writeFile(t, filepath.Join(dir, "b.json"), lines(100, 103))
+	checkUnique(t, waitEvents(t, h.fake, 9))
+}
+
+func TestCheckpointResume(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeFile(t, p, lines(0, 10))
+	fake := newFake()
+	cfg := testConfig(p)
+	cfg.BatchSize = 3
+	h := start(t, cfg, fake)
+	waitEvents(t, fake, 10)
+	h.stop(t)
+
+	appendFile(t, p, lines(10, 15))
+	h2 := start(t, cfg, fake) // same fake: it reads back what was committed
+	evs := waitEvents(t, fake, 15)
+	checkUnique(t, evs)
+	h2.stop(t)
+	if pos := fake.position(t, p); pos.Line != 15 {
+		t.Errorf("line = %d, want 15", pos.Line)
+	}
+
+	// start_at: end does not apply to a file with a checkpoint.
+	appendFile(t, p, lines(15, 17))
+	cfg.StartAt = StartEnd
+	start(t, cfg, fake)
+	checkUnique(t, waitEvents(t, fake, 17))
+}
+
+func TestStartAtEnd(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeFile(t, p, lines(0, 5))
+	cfg := testConfig(filepath.Join(dir, "*.json"))
+	cfg.StartAt = StartEnd
+	h := start(t, cfg, newFake())
+	waitFor(t, "end checkpoint", func() bool { return h.fake.position(t, p).Offset > 0 })
+	appendFile(t, p, lines(5, 7))
+	writeFile(t, filepath.Join(dir, "new.json"), lines(50, 52)) // appears later: read from the start
+	evs := waitEvents(t, h.fake, 4)
+	checkUnique(t, evs)
+	for _, e := range evs {
+		if e.Event.RecordID < "5" && len(e.Event.RecordID) == 1 {
+			t.Errorf("record %s before the end was read", e.Event.RecordID)
+		}
+	}
+}
+
+func TestRotation(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.json")
+	writeFile(t, p, lines(0, 3))
+	h := start(t, testConfig(p), newFake())
+	waitEvents(t, h.fake, 3)
+	// The writer appends, then rotates: rename + create.
+	appendFile(t, p, lines(3, 5))
+	if err := os.Rename(p, p+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, p, lines(5, 8))
+	checkUnique(t, waitEvents(t, h.fake, 8))
+
+	// Rotation to a name the glob also matches is not read twice.
+	dir2 := t.TempDir()
+	q := filepath.Join(dir2, "app.json")
+	writeFile(t, q, lines(100, 102))
+	h2 := start(t, testConfig(filepath.Join(dir2, "app.json*")), newFake())
+	waitEvents(t, h2.fake, 2)
+	appendFile(t, q, lines(102, 103))
+	if err := os.Rename(q, q+".1"); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, q, lines(103, 105))
+	checkUnique(t, waitEvents(t, h2.fake, 5))
+	time.Sleep(50 * time.Millisecond)
+	checkUnique(t, waitEvents(t, h2.fake, 5))
+}
+
+func TestTruncation(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeFile(t, p, lines(0, 4))
+	h := start(t, testConfig(p), newFake())
+	waitEvents(t, h.fake, 4)
+	if err := os.Truncate(p, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, p, lines(10, 12))
+	checkUnique(t, waitEvents(t, h.fake, 6))
+}
+
+func TestTruncatedSinceCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeFile(t, p, lines(0, 4))
+	fake := newFake()
+	h := start(t, testConfig(p), fake)
+	waitEvents(t, fake, 4)
+	h.stop(t)
+	writeFile(t, p, lines(20, 21)) // same inode, now shorter than the offset
+	start(t, testConfig(p), fake)
+	checkUnique(t, waitEvents(t, fake, 5))
+}
+
+func TestMalformedLines(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	long := `{"EventID":4624,"x":"` + strings.Repeat("a", 2<<20) + "\"}\n"
+	writeFile(t, p, nxLine(1)+"{not json\n"+"\n"+nxLine(2)+`{"Channel":"Security"}`+"\n"+long+nxLine(3))
+	h := start(t, testConfig(p), newFake())
+	waitEvents(t, h.fake, 3)
+	fi, _ := os.Stat(p)
+	waitFor(t, "checkpoint at EOF", func() bool { return h.fake.position(t, p).Offset == fi.Size() })
+	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 3 {
+		t.Errorf("decode errors = %d, want 3", got)
+	}
+	logs := h.logs.String()
+	if n := strings.Count(logs, "undecodable lines"); n != 1 {
+		t.Errorf("want one warning per file per poll, got %d:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "a.json") || !strings.Contains(logs, "line=2") || !strings.Contains(logs, "count=3") {
+		t.Errorf("warning lacks file, line or count:\n%s", logs)
+	}
+}
+
+func TestConsumeBatchErrorRetried(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeFile(t, p, lines(0, 7))
+	fake := newFake()
+	fake.fail = 3
+	cfg := testConfig(p)
+	cfg.BatchSize = 2
+	h := start(t, cfg, fake)
+	checkUnique(t, waitEvents(t, fake, 7))
+	if fake.calls < 7 {
+		t.Errorf("calls = %d, want the refused ones retried", fake.calls)
+	}
+	if pos := fake.position(t, p); pos.Line != 7 {
+		t.Errorf("line = %d", pos.Line)
+	}
+	if !strings.Contains(h.logs.String(), "retrying") {
+		t.Error("refusal not logged")
+	}
+}
+
+func TestNoFollow(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	last := nxLine(9)
+	writeFile(t, p, lines(0, 5)+strings.TrimSuffix(last, "\n")) // no final newline
+	cfg := testConfig(p)
+	cfg.Follow = false
+	h := start(t, cfg, newFake())
+	select {
+	case <-h.src.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed")
+	}
+	if n := len(h.fake.events()); n != 6 {
+		t.Errorf("events = %d, want 6", n)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeFile(t, p, lines(0, 50))
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"shutdown without start", func(t *testing.T) {
+			src, err := New(testConfig(p), component.SourceSettings{Next: newFake()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Start(context.Background(), nil); err == nil {
+				t.Fatal("start after shutdown accepted")
+			}
+		}},
+		{"start and shutdown twice", func(t *testing.T) {
+			h := start(t, testConfig(p), newFake())
+			if err := h.src.Start(context.Background(), nil); err == nil {
+				t.Error("second start accepted")
+			}
+			h.stop(t)
+			h.stop(t)
+			select {
+			case <-h.src.Done():
+			default:
+				t.Error("Done open after shutdown")
+			}
+		}},
+		{"shutdown with pending data", func(t *testing.T) {
+			fake := newFake()
+			cfg := testConfig(p)
+			cfg.BatchSize = 1
+			h := start(t, cfg, fake)
+			waitFor(t, "first batch", func() bool { return len(fake.events()) > 0 })
+			h.stop(t)
+			// Whatever was handed off is exactly what the checkpoint covers.
+			n := len(fake.events())
+			if pos := fake.position(t, p); pos.Line != int64(n) {
+				t.Errorf("checkpoint line %d, events %d", pos.Line, n)
+			}
+			// A restart delivers the rest, nothing twice.
+			start(t, cfg, fake)
+			checkUnique(t, waitEvents(t, fake, 50))
+		}},
+		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
+			fake := newFake()
+			fake.block = true
+			h := start(t, testConfig(p), fake)
+			waitFor(t, "a hand-off", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.calls > 0 })
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			if err := h.src.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want deadline exceeded", err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
+	}
+}
+
+func TestListener(t *testing.T) {
+	cfg := NewDefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	h := start(t, cfg, newFake())
+	addr := h.src.ListenAddr().String()
+	c1, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	c2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if _, err := c1.Write([]byte(nxLine(1) + "garbage\n" + nxLine(2))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Write([]byte(wlbLine(3) + wlbLine(4))); err != nil {
+		t.Fatal(err)
+	}
+	checkUnique(t, waitEvents(t, h.fake, 4))
+	// The bad line did not close the connection.
+	if _, err := c1.Write([]byte(nxLine(5))); err != nil {
+		t.Fatal(err)
+	}
+	waitEvents(t, h.fake, 5)
+	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
+		t.Errorf("decode errors = %d", got)
+	}
+	for _, b := range h.fake.batches {
+		if b.Checkpoints != nil {
+			t.Error("listener batch with checkpoints")
+		}
+	}
+	// Lines still buffered are flushed at shutdown.
+	if _, err := c2.Write([]byte(wlbLine(6))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	h.stop(t)
+	if n := len(h.fake.events()); n != 6 {
+		t.Errorf("events after shutdown = %d, want 6", n)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		want []string
+	}{
+		{"defaults with path", func(c *Config) { c.Paths = []string{"/var/log/*.json"} }, nil},
+		{"listen only", func(c *Config) { c.Listen = "0.0.0.0:5140" }, nil},
+		{"nothing", func(c *Config) {}, []string{"paths: at least one of paths or listen is required"}},
+		{"bad glob", func(c *Config) { c.Paths = []string{"/x/[a"} }, []string{"paths[0]: invalid glob"}},
+		{"many", func(c *Config) {
+			c.Paths = []string{"a"}
+			c.StartAt = "middle"
+			c.BatchSize = 0
+			c.PollInterval = 0
+			c.Listen = "nope"
+		}, []string{"start_at: must be beginning or end", "batch_size: must be > 0", "poll_interval: must be > 0", "listen:"}},
+		{"listen without follow", func(c *Config) { c.Listen = ":1"; c.Follow = false }, []string{"follow:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewDefaultConfig()
+			tt.mod(c)
+			err := c.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := New(NewDefaultConfig(), component.SourceSettings{Next: newFake()}); err == nil {
+		t.Error("New accepted an invalid config")
+	}
+}
