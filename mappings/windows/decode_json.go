@@ -1,7 +1,6 @@
 package windows
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -49,7 +48,7 @@ func DecodeJSON(line []byte) (Record, error) {
 	if len(line) > MaxLineBytes {
 		return Record{}, fmt.Errorf("%w: line of %d bytes exceeds %d", ErrMalformed, len(line), MaxLineBytes)
 	}
-	line = bytes.TrimSpace(line)
+	line = trimJSONSpace(line)
 	if len(line) == 0 || line[0] != '{' {
 		return Record{}, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
@@ -72,6 +71,18 @@ func DecodeJSONEvent(line []byte, dataset string) (schema.Event, error) {
 	}
 	// r.Data is ours alone: hand it over as Original without a copy.
 	return normalize(&r, dataset, r.Data), nil
+}
+
+// trimJSONSpace trims the four JSON whitespace bytes (bytes.TrimSpace would
+// also accept Unicode spaces JSON does not).
+func trimJSONSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // find returns the raw value of the last member named key (last wins, as in
