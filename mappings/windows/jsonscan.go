@@ -167,6 +167,20 @@ func isHex(c byte) bool {
 func scanString(s string, i int) (int, error) {
 	start := i
 	i++
+	// Fast path: up to the next quote there is no escape or control byte.
+	if j := strings.IndexByte(s[i:], '"'); j >= 0 {
+		seg := s[i : i+j]
+		plain := true
+		for k := 0; k < len(seg); k++ {
+			if c := seg[k]; c < 0x20 || c == '\\' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return i + j + 1, nil
+		}
+	}
 	for i < len(s) {
 		c := s[i]
 		switch {
