@@ -149,7 +149,11 @@ func (c *Correlator) merge(target, other *incident) {
 		c.byEntity[k] = target.Inc.ID
 	}
 	e := &target.Inc.Entities
-	e.Users = union(e.Users, other.Inc.Entities.Users)
+	for _, u := range other.Inc.Entities.Users {
+		if _, short, _ := strings.Cut(entityKey("user", u), ":"); !hasUser(e.Users, short) {
+			e.Users = append(e.Users, u)
+		}
+	}
 	e.Hosts = union(e.Hosts, other.Inc.Entities.Hosts)
 	e.IPs = union(e.IPs, other.Inc.Entities.IPs)
 	if other.Inc.FirstSeen.Before(target.Inc.FirstSeen) {
@@ -413,13 +417,26 @@ func addEntities(e *schema.Entities, a schema.Alert) {
 			if a.User.Name != "" && strings.EqualFold(entityKey("user", a.User.Name), k) {
 				name = a.User.Identity()
 			}
-			e.Users = union(e.Users, []string{name})
+			if !hasUser(e.Users, v) {
+				e.Users = append(e.Users, name)
+			}
 		case "ip":
 			e.IPs = union(e.IPs, []string{v})
 		case "host":
 			e.Hosts = union(e.Hosts, []string{v})
 		}
 	}
+}
+
+// hasUser reports whether users holds an identity with this short name
+// (CORP\jdoe and CORP.EXAMPLE\jdoe are one account).
+func hasUser(users []string, short string) bool {
+	for _, u := range users {
+		if entityKey("user", u) == "user:"+short {
+			return true
+		}
+	}
+	return false
 }
 
 // union appends the new values not present (case-insensitively), keeping order.

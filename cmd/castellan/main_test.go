@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/castellan-itdr/castellan/samples"
+)
+
+func execute(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	root := newRootCmd()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err = root.Execute()
+	return out.String(), errb.String(), err
+}
+
+func exitCode(err error) int {
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// Acceptance: the demo prints an incident whose techniques include
+// T1003.006 and T1558.003, about the compromised user, and no incident for
+// benign users.
+func TestDemoFindsTheAttackAndNothingElse(t *testing.T) {
+	dir := t.TempDir()
+	out, _, err := execute(t, "demo", "--dir", dir)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	t.Log("\n" + out)
+	raw, err := os.ReadFile(filepath.Join(dir, "input", samples.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man samples.Manifest
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	_, incidents, err := readOutput(filepath.Join(dir, "output", "castellan.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incidents) != 1 {
+		for _, inc := range incidents {
+			t.Logf("incident %s: %s", inc.ID, inc.Title)
+		}
+		t.Fatalf("%d incidents, want exactly 1 (the attack); benign users must raise none", len(incidents))
+	}
+	inc := incidents[0]
+	techniques := map[string]bool{}
+	for _, tq := range inc.Threat.Techniques {
+		techniques[tq.ID] = true
+	}
+	for _, want := range []string{"T1003.006", "T1558.003", "T1110.003"} {
+		if !techniques[want] {
+			t.Errorf("incident techniques %v lack %s", inc.Threat.Techniques, want)
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %s", want)
+		}
+	}
+	users := strings.ToLower(strings.Join(inc.Entities.Users, ","))
+	if !strings.Contains(users, strings.ToLower(man.Attacker.CompromisedUser)) {
+		t.Errorf("incident users %v lack the compromised user %s", inc.Entities.Users, man.Attacker.CompromisedUser)
+	}
+	if !strings.Contains(strings.Join(inc.Entities.IPs, ","), man.Attacker.SourceIP) {
+		t.Errorf("incident IPs %v lack the attacker %s", inc.Entities.IPs, man.Attacker.SourceIP)
+	}
+}
+
+// Acceptance: a config with three mistakes prints all three with their
+// paths and exits 2.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	err := os.WriteFile(bad, []byte(`log: { level: loud }
+sources:
+  winjson/dc01: { paths: [], batch_size: 0 }
+correlation: { window: -1h }
+sinks:
+  file/out: { path: "" }
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = execute(t, "validate", "-c", bad)
+	if code := exitCode(err); code != 2 {
+		t.Fatalf("exit %d (%v), want 2", code, err)
+	}
+	msg := err.Error()
+	t.Log(msg)
+	for _, want := range []string{"log.level", "correlation.window", "sinks.file/out.path", "sources.winjson/dc01."} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+
+	good := filepath.Join(dir, "good.yaml")
+	_ = os.WriteFile(good, []byte("sources:\n  winjson: { paths: [\"/tmp/x/*.jsonl\"] }\nsinks:\n  stdout: {}\n"), 0o600)
+	out, _, err := execute(t, "validate", "-c", good)
+	if err != nil || !strings.Contains(out, "OK") {
+		t.Fatalf("good config: %v %s", err, out)
+	}
+}
+
+func TestRulesListJSON(t *testing.T) {
+	out, _, err := execute(t, "rules", "list", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []map[string]any
+	if err := json.Unmarshal([]byte(out), &rules); err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) < 6 {
+		t.Fatalf("%d rules", len(rules))
+	}
+	for _, r := range rules {
+		for _, k := range []string{"id", "title", "severity", "tactic", "technique", "mdi"} {
+			if _, ok := r[k]; !ok {
+				t.Errorf("rule %v lacks %s", r["id"], k)
+			}
+		}
+	}
+}
+
+func TestRulesTestPassesFromRepoRoot(t *testing.T) {
+	out, _, err := execute(t, "rules", "test", "--root", filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, " 0 failed") {
+		t.Fatal(out)
+	}
+}
+
+func TestReplayWritesAlertsAndIncidents(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := samples.Generate(samples.Options{Seed: 3, OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	outFile := filepath.Join(t.TempDir(), "out.jsonl")
+	_, stderr, err := execute(t, "replay", "--dc", "DC01,DC02", "--out", outFile, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr, "0 bad line(s)") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	data, _ := os.ReadFile(outFile)
+	kinds := map[string]int{}
+	sawTechnique := false
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec struct {
+			Kind   string `json:"kind"`
+			Threat struct {
+				Technique json.RawMessage `json:"technique"`
+			} `json:"threat"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		kinds[rec.Kind]++
+		if strings.Contains(string(rec.Threat.Technique), "T1558.003") {
+			sawTechnique = true
+		}
+	}
+	if kinds["alert"] == 0 || kinds["incident"] != 1 || !sawTechnique {
+		t.Fatalf("kinds %v, T1558.003 seen %v", kinds, sawTechnique)
+	}
+	// --events writes normalized events instead.
+	evFile := filepath.Join(t.TempDir(), "ev.jsonl")
+	if _, _, err := execute(t, "replay", "--events", "--out", evFile, filepath.Join(dir, "dc01-security.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := os.ReadFile(evFile)
+	if !strings.HasPrefix(string(ev), `{"kind":"event"`) {
+		t.Fatalf("events output starts %.80s", ev)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := execute(t, "version")
+	if err != nil || !strings.HasPrefix(out, "castellan ") {
+		t.Fatalf("%q %v", out, err)
+	}
+}

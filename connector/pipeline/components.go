@@ -1,0 +1,112 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/config"
+	"github.com/castellan-itdr/castellan/connector/sources/winjson"
+	"github.com/castellan-itdr/castellan/sinks/delivery"
+	"github.com/castellan-itdr/castellan/sinks/file"
+	"github.com/castellan-itdr/castellan/sinks/stdout"
+)
+
+// Source is a running source: a Component whose Done channel closes when a
+// one-shot source has handed off all its input (it never closes for a
+// source that follows its input).
+type Source interface {
+	component.Component
+	Done() <-chan struct{}
+}
+
+// SourceFactory builds one type of source.
+type SourceFactory struct {
+	Type             string
+	NewDefaultConfig func() config.Validator
+	Create           func(cfg config.Validator, set component.SourceSettings) (Source, error)
+}
+
+// Sink is a built sink: the Pusher its sender drives, the records it takes,
+// and a Close for its resources.
+type Sink struct {
+	Pusher    delivery.Pusher
+	Selection delivery.Selection
+	Close     func() error
+}
+
+// SinkFactory builds one type of sink.
+type SinkFactory struct {
+	Type             string
+	NewDefaultConfig func() config.Validator
+	Create           func(cfg config.Validator, set component.SinkSettings) (Sink, error)
+}
+
+// SourceFactories lists every source type. Adding a source = one line here.
+func SourceFactories() []SourceFactory {
+	return []SourceFactory{
+		{
+			Type:             winjson.Type,
+			NewDefaultConfig: func() config.Validator { return winjson.NewDefaultConfig() },
+			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
+				return winjson.New(cfg.(*winjson.Config), set)
+			},
+		},
+	}
+}
+
+// SinkFactories lists every sink type. Adding a sink = one line here.
+// stdout is where the stdout sink writes (os.Stdout when nil).
+func SinkFactories(stdoutW io.Writer) []SinkFactory {
+	return []SinkFactory{
+		{
+			Type:             file.Type,
+			NewDefaultConfig: func() config.Validator { return file.NewDefaultConfig() },
+			Create: func(cfg config.Validator, _ component.SinkSettings) (Sink, error) {
+				c := cfg.(*file.Config)
+				s, err := file.New(c)
+				if err != nil {
+					return Sink{}, err
+				}
+				return Sink{Pusher: s, Selection: c.Select, Close: s.Close}, nil
+			},
+		},
+		{
+			Type:             stdout.Type,
+			NewDefaultConfig: func() config.Validator { return stdout.NewDefaultConfig() },
+			Create: func(cfg config.Validator, _ component.SinkSettings) (Sink, error) {
+				return Sink{Pusher: stdout.New(stdoutW), Selection: cfg.(*stdout.Config).Select, Close: func() error { return nil }}, nil
+			},
+		},
+	}
+}
+
+// Registry is the config registry built from the factories.
+func Registry() config.Registry {
+	reg := config.Registry{Sources: map[string]func() config.Validator{}, Sinks: map[string]func() config.Validator{}}
+	for _, f := range SourceFactories() {
+		reg.Sources[f.Type] = f.NewDefaultConfig
+	}
+	for _, f := range SinkFactories(nil) {
+		reg.Sinks[f.Type] = f.NewDefaultConfig
+	}
+	return reg
+}
+
+func sourceFactory(typ string) (SourceFactory, error) {
+	for _, f := range SourceFactories() {
+		if f.Type == typ {
+			return f, nil
+		}
+	}
+	return SourceFactory{}, fmt.Errorf("unknown source type %q", typ)
+}
+
+func sinkFactory(typ string, stdoutW io.Writer) (SinkFactory, error) {
+	for _, f := range SinkFactories(stdoutW) {
+		if f.Type == typ {
+			return f, nil
+		}
+	}
+	return SinkFactory{}, fmt.Errorf("unknown sink type %q", typ)
+}

@@ -1,0 +1,399 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/config"
+	"github.com/castellan-itdr/castellan/connector/state"
+	"github.com/castellan-itdr/castellan/connector/telemetry"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+	"github.com/castellan-itdr/castellan/sinks/delivery"
+)
+
+const snapshotKey = "processor"
+
+// Options are the pipeline's process-level settings.
+type Options struct {
+	Logger   *slog.Logger
+	Counters *telemetry.Counters
+	// Stdout is where the stdout sink writes (os.Stdout when nil).
+	Stdout io.Writer
+	// MaxQueued is the per-sink queue length above which batches wait for
+	// the sink to catch up (backpressure); default 100000.
+	MaxQueued int
+	// Sender tunes every sink's delivery loop (zero = defaults).
+	Sender delivery.SenderConfig
+}
+
+// Pipeline is the daemon: sources, processor, state, sinks.
+type Pipeline struct {
+	cfg  *config.Config
+	opts Options
+	log  *slog.Logger
+
+	store   *state.Store
+	proc    *Processor
+	sinks   []*sinkRunner
+	sources []*sourceRunner
+
+	mu       sync.Mutex // serializes batches: detection state is shared
+	lastSnap []byte     // last committed processor snapshot, to roll back a failed commit
+	eventOut bool       // some sink takes raw events
+
+	fatal     chan error
+	startOnce sync.Once
+	shutOnce  sync.Once
+	shutErr   error
+	started   bool
+}
+
+type sinkRunner struct {
+	id     string
+	sel    delivery.Selection
+	queue  *delivery.Queue
+	sender *delivery.Sender
+	close  func() error
+}
+
+type sourceRunner struct {
+	id  string
+	src Source
+}
+
+// New validates the config and builds the pipeline; nothing runs until Start.
+func New(cfg *config.Config, opts Options) (*Pipeline, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid config:\n%w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Counters == nil {
+		opts.Counters = telemetry.New()
+	}
+	if opts.MaxQueued <= 0 {
+		opts.MaxQueued = 100000
+	}
+	proc, err := NewProcessor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{cfg: cfg, opts: opts, log: opts.Logger, proc: proc, fatal: make(chan error, 1)}, nil
+}
+
+// Processor returns the pipeline's processor (for inspection in tests and the CLI).
+func (p *Pipeline) Processor() *Processor { return p.proc }
+
+// Counters returns the pipeline's counters.
+func (p *Pipeline) Counters() *telemetry.Counters { return p.opts.Counters }
+
+// ReportFatal implements component.Host.
+func (p *Pipeline) ReportFatal(err error) {
+	select {
+	case p.fatal <- err:
+	default:
+	}
+}
+
+// Start opens the state file, restores detection state, starts the sink
+// senders and then the sources.
+func (p *Pipeline) Start(ctx context.Context) error {
+	var err error
+	p.startOnce.Do(func() { err = p.start(ctx) })
+	return err
+}
+
+func (p *Pipeline) start(ctx context.Context) error {
+	p.started = true
+	store, err := state.Open(p.cfg.State.Path)
+	if err != nil {
+		return err
+	}
+	p.store = store
+	snap, err := store.Snapshot(snapshotKey)
+	if err != nil {
+		return fmt.Errorf("read state: %w", err)
+	}
+	if snap != nil {
+		if err := p.proc.Restore(snap); err != nil {
+			return err
+		}
+		p.lastSnap = snap
+		p.log.Info("restored detection state", "state", store.Path(), "bytes", len(snap))
+	}
+
+	for _, id := range sortedIDs(p.cfg.Sinks) {
+		c := p.cfg.Sinks[id]
+		f, err := sinkFactory(c.Type, p.opts.Stdout)
+		if err != nil {
+			return err
+		}
+		s, err := f.Create(c.Config, component.SinkSettings{ID: id, Logger: p.log.With("sink", id), Counters: p.opts.Counters})
+		if err != nil {
+			return fmt.Errorf("sink %s: %w", id, err)
+		}
+		q, err := delivery.NewQueue(store.DB(), id)
+		if err != nil {
+			return err
+		}
+		r := &sinkRunner{id: id, sel: s.Selection, queue: q, close: s.Close,
+			sender: delivery.NewSender(id, q, s.Pusher, p.opts.Sender, p.log, p.opts.Counters)}
+		if s.Selection.Takes(schema.RecordEvent, 0) {
+			p.eventOut = true
+		}
+		p.sinks = append(p.sinks, r)
+		r.sender.Start()
+		if n := q.Len(); n > 0 {
+			p.log.Info("resuming queued records", "sink", id, "queued", n)
+		}
+	}
+
+	for _, id := range sortedIDs(p.cfg.Sources) {
+		c := p.cfg.Sources[id]
+		f, err := sourceFactory(c.Type)
+		if err != nil {
+			return err
+		}
+		src, err := f.Create(c.Config, component.SourceSettings{
+			ID:          id,
+			Logger:      p.log.With("source", id),
+			Next:        &sourceConsumer{p: p, id: id},
+			Checkpoints: store.Checkpoints(id),
+			Counters:    p.opts.Counters,
+		})
+		if err != nil {
+			return fmt.Errorf("source %s: %w", id, err)
+		}
+		if err := src.Start(ctx, p); err != nil {
+			return fmt.Errorf("source %s: start: %w", id, err)
+		}
+		p.sources = append(p.sources, &sourceRunner{id: id, src: src})
+	}
+	p.log.Info("pipeline started", "sources", len(p.sources), "sinks", len(p.sinks), "rules", len(p.proc.Rules()), "state", store.Path())
+	return nil
+}
+
+func sortedIDs(m map[string]config.Component) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// sourceConsumer is the BatchConsumer handed to one source.
+type sourceConsumer struct {
+	p  *Pipeline
+	id string
+}
+
+func (c *sourceConsumer) ConsumeBatch(ctx context.Context, b component.Batch) error {
+	return c.p.consume(ctx, c.id, b)
+}
+
+// consume runs one batch through the processor and commits its outputs,
+// checkpoints and the resulting detection state in one transaction.
+func (p *Pipeline) consume(ctx context.Context, sourceID string, b component.Batch) error {
+	if err := p.waitForRoom(ctx); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	perSink := make([][]delivery.Item, len(p.sinks))
+	var encErr error
+	add := func(r schema.Record) {
+		var it delivery.Item
+		encoded := false
+		for i, s := range p.sinks {
+			if !s.sel.Takes(r.RecordKind(), r.RecordSeverity()) {
+				continue
+			}
+			if !encoded {
+				var err error
+				if it, err = delivery.NewItem(r); err != nil {
+					encErr = errors.Join(encErr, err)
+					return
+				}
+				encoded = true
+			}
+			perSink[i] = append(perSink[i], it)
+		}
+	}
+	emitted := 0
+	p.proc.Process(b.Events, func(r schema.Record) {
+		emitted++
+		add(r)
+	})
+	if p.eventOut {
+		for i := range b.Events {
+			add(b.Events[i])
+		}
+	}
+	snap, err := p.proc.Snapshot()
+	if err == nil {
+		err = encErr
+	}
+	if err == nil {
+		err = p.store.Update(func(tx *state.Tx) error {
+			for i, s := range p.sinks {
+				if err := s.queue.EnqueueTx(tx.Tx, perSink[i]); err != nil {
+					return err
+				}
+			}
+			for _, cp := range b.Checkpoints {
+				if err := tx.PutCheckpoint(sourceID, cp.Key, cp.Value); err != nil {
+					return err
+				}
+			}
+			return tx.PutSnapshot(snapshotKey, snap)
+		})
+	}
+	if err != nil {
+		// Nothing of the batch is durable: roll the in-memory state back so
+		// the source's retry of this batch is evaluated exactly once.
+		if rerr := p.rollback(); rerr != nil {
+			p.ReportFatal(fmt.Errorf("pipeline: cannot roll back after failed commit: %w", rerr))
+		}
+		p.opts.Counters.Add(telemetry.Key("pipeline_commit_errors", "source", sourceID), 1)
+		return fmt.Errorf("pipeline: commit batch from %s: %w", sourceID, err)
+	}
+	p.lastSnap = snap
+	for _, s := range p.sinks {
+		s.queue.Notify()
+	}
+	p.opts.Counters.Add(telemetry.Key("pipeline_events", "source", sourceID), int64(len(b.Events)))
+	p.opts.Counters.Add("pipeline_records_emitted", int64(emitted))
+	return nil
+}
+
+func (p *Pipeline) rollback() error {
+	fresh, err := NewProcessorWithRules(p.cfg, p.proc.Rules())
+	if err != nil {
+		return err
+	}
+	if p.lastSnap != nil {
+		if err := fresh.Restore(p.lastSnap); err != nil {
+			return err
+		}
+	}
+	p.proc = fresh
+	return nil
+}
+
+// waitForRoom blocks while any sink's queue is over MaxQueued.
+func (p *Pipeline) waitForRoom(ctx context.Context) error {
+	for {
+		full := ""
+		for _, s := range p.sinks {
+			if s.queue.Len() >= p.opts.MaxQueued {
+				full = s.id
+				break
+			}
+		}
+		if full == "" {
+			return nil
+		}
+		p.opts.Counters.Add(telemetry.Key("pipeline_backpressure_waits", "sink", full), 1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// SourcesDone closes when every source is one-shot and has finished.
+func (p *Pipeline) SourcesDone() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		for _, s := range p.sources {
+			<-s.src.Done()
+		}
+		close(done)
+	}()
+	return done
+}
+
+// Fatal delivers the first fatal error a component reported.
+func (p *Pipeline) Fatal() <-chan error { return p.fatal }
+
+// Drain waits until every sink queue is empty or ctx ends.
+func (p *Pipeline) Drain(ctx context.Context) error {
+	var errs []error
+	for _, s := range p.sinks {
+		if err := s.sender.Drain(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Shutdown stops the sources (each finishes its in-flight batch), gives the
+// sinks until ctx ends to flush their queues, then stops them and closes the
+// state file. Undelivered records stay queued for the next start. Safe
+// without Start and twice.
+func (p *Pipeline) Shutdown(ctx context.Context) error {
+	p.shutOnce.Do(func() { p.shutErr = p.shutdown(ctx) })
+	return p.shutErr
+}
+
+func (p *Pipeline) shutdown(ctx context.Context) error {
+	var errs []error
+	for i := len(p.sources) - 1; i >= 0; i-- {
+		if err := p.sources[i].src.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("source %s: %w", p.sources[i].id, err))
+		}
+	}
+	if len(p.sinks) > 0 {
+		if err := p.Drain(ctx); err != nil {
+			p.log.Warn("sinks not fully flushed; records stay queued for next start", "err", err)
+		}
+	}
+	for _, s := range p.sinks {
+		if err := s.sender.Shutdown(context.WithoutCancel(ctx)); err != nil {
+			errs = append(errs, fmt.Errorf("sink %s: %w", s.id, err))
+		}
+		if err := s.close(); err != nil {
+			errs = append(errs, fmt.Errorf("sink %s: close: %w", s.id, err))
+		}
+	}
+	if p.store != nil {
+		if err := p.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the pipeline and runs until ctx is cancelled (SIGINT/SIGTERM),
+// a component reports a fatal error, or — when every source is one-shot —
+// all input is handed off; then it drains and shuts down, giving the flush
+// at most drainTimeout.
+func (p *Pipeline) Run(ctx context.Context, drainTimeout time.Duration) error {
+	if err := p.Start(ctx); err != nil {
+		_ = p.Shutdown(context.Background())
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		p.log.Info("shutting down: draining sinks", "timeout", drainTimeout)
+	case runErr = <-p.fatal:
+		p.log.Error("fatal component error; shutting down", "err", runErr)
+	case <-p.SourcesDone():
+		p.log.Info("all input handed off; draining sinks")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	return errors.Join(runErr, p.Shutdown(sctx))
+}

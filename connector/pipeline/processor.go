@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/castellan-itdr/castellan/connector/config"
+	"github.com/castellan-itdr/castellan/detections/correlate"
+	"github.com/castellan-itdr/castellan/detections/engine"
+	"github.com/castellan-itdr/castellan/detections/entities"
+	"github.com/castellan-itdr/castellan/detections/rules"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// Processor is the stateful middle of the pipeline: enrichment, detection
+// and correlation. The daemon and the offline replay share it, so both
+// produce the same alerts for the same input. Not safe for concurrent use.
+type Processor struct {
+	ents *entities.Store
+	eng  *engine.Engine
+	corr *correlate.Correlator
+}
+
+// LoadRules loads the rule sets named in the config ("builtin" or
+// directories), drops disabled ids, and rejects duplicate ids across sets.
+func LoadRules(d config.Detections) ([]*engine.Rule, error) {
+	var all []*engine.Rule
+	var errs []error
+	for _, set := range d.Rules {
+		var rs []*engine.Rule
+		var err error
+		if set == config.BuiltinRules {
+			rs, err = rules.Load()
+		} else {
+			if st, serr := os.Stat(set); serr != nil || !st.IsDir() {
+				errs = append(errs, fmt.Errorf("detections.rules: %q is not a directory", set))
+				continue
+			}
+			rs, err = engine.LoadDir(os.DirFS(set), ".")
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rules %s: %w", set, err))
+			continue
+		}
+		all = append(all, rs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	seen := map[string]string{}
+	out := all[:0]
+	for _, r := range all {
+		if prev, dup := seen[r.ID]; dup {
+			errs = append(errs, fmt.Errorf("rule id %q defined twice (%s and %s)", r.ID, prev, r.File))
+			continue
+		}
+		seen[r.ID] = r.File
+		if !slices.Contains(d.Disabled, r.ID) {
+			out = append(out, r)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// NewProcessor builds a processor from the detections and correlation config.
+func NewProcessor(cfg *config.Config) (*Processor, error) {
+	rs, err := LoadRules(cfg.Detections)
+	if err != nil {
+		return nil, err
+	}
+	return NewProcessorWithRules(cfg, rs)
+}
+
+// NewProcessorWithRules builds a processor around already loaded rules.
+func NewProcessorWithRules(cfg *config.Config, rs []*engine.Rule) (*Processor, error) {
+	eng, err := engine.New(rs, engine.Options{MaxKeysPerRule: cfg.Detections.MaxKeysPerRule})
+	if err != nil {
+		return nil, err
+	}
+	return &Processor{
+		ents: entities.New(entities.Options{DomainControllers: cfg.Detections.DomainControllers, Honeytokens: cfg.Detections.Honeytokens}),
+		eng:  eng,
+		corr: correlate.New(correlate.Options{Window: cfg.Correlation.Window, MaxOpen: cfg.Correlation.MaxOpenIncidents}),
+	}, nil
+}
+
+// Rules returns the loaded rules.
+func (p *Processor) Rules() []*engine.Rule { return p.eng.Rules() }
+
+// Process enriches each event in place, runs detection, correlates the
+// alerts, and calls emit for each alert (in event order) and then for each
+// incident changed by the batch.
+func (p *Processor) Process(evs []schema.Event, emit func(schema.Record)) {
+	onAlert := func(a schema.Alert) {
+		emit(a)
+		p.corr.Add(a)
+	}
+	for i := range evs {
+		p.ents.Enrich(&evs[i])
+		p.eng.Process(&evs[i], onAlert)
+	}
+	for _, inc := range p.corr.Flush() {
+		emit(inc)
+	}
+}
+
+// OpenIncidents returns the incidents still open, oldest first.
+func (p *Processor) OpenIncidents() []schema.Incident { return p.corr.Open() }
+
+// Stats reports detection and correlation counters.
+func (p *Processor) Stats() (engine.Stats, correlate.Stats) { return p.eng.Stats(), p.corr.Stats() }
+
+type processorSnapshot struct {
+	Engine    []byte `json:"engine"`
+	Correlate []byte `json:"correlate"`
+}
+
+// Snapshot serializes detection and correlation state.
+func (p *Processor) Snapshot() ([]byte, error) {
+	e, err := p.eng.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot detection state: %w", err)
+	}
+	c, err := p.corr.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot correlation state: %w", err)
+	}
+	return json.Marshal(processorSnapshot{Engine: e, Correlate: c})
+}
+
+// Restore loads a Snapshot.
+func (p *Processor) Restore(data []byte) error {
+	var s processorSnapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("restore state: %w", err)
+	}
+	if len(s.Engine) > 0 {
+		if err := p.eng.Restore(s.Engine); err != nil {
+			return err
+		}
+	}
+	if len(s.Correlate) > 0 {
+		return p.corr.Restore(s.Correlate)
+	}
+	return nil
+}
