@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,5 +222,109 @@ func TestSelection(t *testing.T) {
 	}
 	if err := (Selection{Kinds: []string{"nope"}, MinSeverity: "huge"}).Validate(); err == nil {
 		t.Fatal("bad selection validated")
+	}
+}
+
+func TestTooLargeSplitsUntilAccepted(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	_ = q.Enqueue(alertItems(t, "a", "b", "c", "d", "e"))
+	var sizes []int
+	rec := &recorder{}
+	push := PushFunc(func(ctx context.Context, batch []Item) error {
+		sizes = append(sizes, len(batch))
+		if len(batch) > 2 {
+			return TooLarge(errors.New("413"))
+		}
+		return rec.Push(ctx, batch)
+	})
+	cfg := fastCfg()
+	cfg.MaxItems = 5
+	s := NewSender("x", q, push, cfg, nil, nil)
+	s.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Shutdown(ctx)
+	if got := strings.Join(rec.ids(), ","); got != "a,b,c,d,e" {
+		t.Fatalf("delivered %s (push sizes %v)", got, sizes)
+	}
+}
+
+func TestPartialFailureRetriesOnlyFailedItems(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	_ = q.Enqueue(alertItems(t, "ok1", "retry", "dead", "ok2"))
+	var pushes [][]string
+	var mu sync.Mutex
+	push := PushFunc(func(_ context.Context, batch []Item) error {
+		mu.Lock()
+		defer mu.Unlock()
+		var ids []string
+		var failed []ItemError
+		for i, it := range batch {
+			ids = append(ids, it.ID)
+			if it.ID == "dead" {
+				failed = append(failed, ItemError{Index: i, Err: Permanent(errors.New("400 mapper_parsing_exception"))})
+			}
+			if it.ID == "retry" && len(pushes) == 0 {
+				failed = append(failed, ItemError{Index: i, Err: Throttled(errors.New("429"), time.Millisecond)})
+			}
+		}
+		pushes = append(pushes, ids)
+		if failed != nil {
+			return &PartialError{Failed: failed}
+		}
+		return nil
+	})
+	cfg := fastCfg()
+	cfg.MaxItems = 10
+	s := NewSender("x", q, push, cfg, nil, nil)
+	s.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Shutdown(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pushes) != 2 || strings.Join(pushes[1], ",") != "retry" {
+		t.Fatalf("pushes %v, want the second to hold only the retried item", pushes)
+	}
+	dl, _ := q.DeadLetters()
+	if len(dl) != 1 || dl[0].Item.ID != "dead" {
+		t.Fatalf("dead letters %+v", dl)
+	}
+}
+
+func TestPanickingPusherIsRetriedNotFatal(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	_ = q.Enqueue(alertItems(t, "a"))
+	n := 0
+	rec := &recorder{}
+	push := PushFunc(func(ctx context.Context, batch []Item) error {
+		n++
+		if n == 1 {
+			panic("boom")
+		}
+		return rec.Push(ctx, batch)
+	})
+	s := NewSender("x", q, push, fastCfg(), nil, nil)
+	s.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Shutdown(ctx)
+	if len(rec.ids()) != 1 {
+		t.Fatal("not delivered after panic")
 	}
 }

@@ -209,36 +209,120 @@ func (s *Sender) loop(ctx context.Context) {
 			}
 			continue
 		}
-		start := time.Now()
-		err = s.push.Push(ctx, items)
-		switch {
-		case err == nil:
+		wait, ok := s.deliver(ctx, keys, items)
+		if ok {
 			attempt = 0
-			if err := s.q.ack(keys, items, nil); err != nil {
-				s.log.Error("sink queue ack failed", "sink", s.id, "err", err)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		attempt++
+		if d := backoff(attempt, s.cfg.MinBackoff, s.cfg.MaxBackoff); d > wait {
+			wait = d
+		}
+		sleep(ctx, wait)
+	}
+}
+
+// deliver pushes one batch and settles every item: acknowledged, dead-lettered
+// or left queued for retry. It returns ok when nothing needs a retry, else
+// the minimum wait the target asked for.
+func (s *Sender) deliver(ctx context.Context, keys [][]byte, items []Item) (wait time.Duration, ok bool) {
+	start := time.Now()
+	err := s.safePush(ctx, items)
+	var partial *PartialError
+	switch {
+	case err == nil:
+		s.settle(keys, items, nil)
+		s.add("sink_sent", int64(len(items)))
+		s.add("sink_latency_ms_total", time.Since(start).Milliseconds())
+		s.add("sink_pushes", 1)
+		return 0, true
+	case IsTooLarge(err) && len(items) > 1:
+		s.add("sink_splits", 1)
+		half := len(items) / 2
+		w1, ok1 := s.deliver(ctx, keys[:half], items[:half])
+		if !ok1 {
+			return w1, false // keep order: do not send the second half before the first
+		}
+		return s.deliver(ctx, keys[half:], items[half:])
+	case IsPermanent(err) || IsTooLarge(err):
+		s.log.Error("sink rejected records permanently; dead-lettered", "sink", s.id, "records", len(items), "err", err)
+		if err := s.q.ack(keys, items, err); err != nil {
+			s.log.Error("sink dead-letter failed", "sink", s.id, "err", err)
+		}
+		s.add("sink_deadlettered", int64(len(items)))
+		return 0, true
+	case errors.As(err, &partial):
+		failed := map[int]error{}
+		for _, f := range partial.Failed {
+			if f.Index >= 0 && f.Index < len(items) {
+				failed[f.Index] = f.Err
 			}
-			s.add("sink_sent", int64(len(items)))
-			s.add("sink_latency_ms_total", time.Since(start).Milliseconds())
-		case IsPermanent(err):
-			attempt = 0
-			s.log.Error("sink rejected batch permanently; dead-lettered", "sink", s.id, "records", len(items), "err", err)
-			if err := s.q.ack(keys, items, err); err != nil {
+		}
+		var okKeys, deadKeys [][]byte
+		var okItems, deadItems []Item
+		var deadErr error
+		retry := 0
+		for i := range items {
+			ferr, bad := failed[i]
+			switch {
+			case !bad:
+				okKeys, okItems = append(okKeys, keys[i]), append(okItems, items[i])
+			case IsPermanent(ferr):
+				deadKeys, deadItems = append(deadKeys, keys[i]), append(deadItems, items[i])
+				deadErr = ferr
+			default:
+				retry++
+				if ra, ok := RetryAfter(ferr); ok && ra > wait {
+					wait = ra
+				}
+			}
+		}
+		s.settle(okKeys, okItems, nil)
+		if len(deadKeys) > 0 {
+			s.log.Error("sink rejected records permanently; dead-lettered", "sink", s.id, "records", len(deadKeys), "err", deadErr)
+			if err := s.q.ack(deadKeys, deadItems, deadErr); err != nil {
 				s.log.Error("sink dead-letter failed", "sink", s.id, "err", err)
 			}
-			s.add("sink_deadlettered", int64(len(items)))
-		default:
-			if ctx.Err() != nil {
-				return
-			}
-			attempt++
-			wait := backoff(attempt, s.cfg.MinBackoff, s.cfg.MaxBackoff)
-			if ra, ok := RetryAfter(err); ok && ra > wait {
-				wait = ra
-			}
-			s.log.Warn("sink push failed; will retry", "sink", s.id, "attempt", attempt, "wait", wait, "err", err)
-			s.add("sink_retried", int64(len(items)))
-			sleep(ctx, wait)
 		}
+		s.add("sink_sent", int64(len(okItems)))
+		s.add("sink_deadlettered", int64(len(deadKeys)))
+		if retry == 0 {
+			return 0, true
+		}
+		s.add("sink_retried", int64(retry))
+		s.log.Warn("sink accepted part of a batch; retrying the rest", "sink", s.id, "retrying", retry, "err", err)
+		return wait, false
+	default:
+		if ra, ok := RetryAfter(err); ok {
+			wait = ra
+		}
+		s.log.Warn("sink push failed; will retry", "sink", s.id, "records", len(items), "err", err)
+		s.add("sink_retried", int64(len(items)))
+		return wait, false
+	}
+}
+
+// safePush calls the pusher, turning a panic into a retryable error so one
+// bad record cannot stop the sink.
+func (s *Sender) safePush(ctx context.Context, items []Item) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sink %s panicked: %v", s.id, r)
+		}
+	}()
+	return s.push.Push(ctx, items)
+}
+
+// settle acknowledges delivered items.
+func (s *Sender) settle(keys [][]byte, items []Item, _ error) {
+	if len(keys) == 0 {
+		return
+	}
+	if err := s.q.ack(keys, items, nil); err != nil {
+		s.log.Error("sink queue ack failed", "sink", s.id, "err", err)
 	}
 }
 
