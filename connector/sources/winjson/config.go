@@ -3,85 +3,47 @@ package winjson
 import (
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
-	"strconv"
-	"time"
+
+	"github.com/castellan-itdr/castellan/connector/sources/tail"
 )
 
 // Start positions for files without a checkpoint.
 const (
-	StartBeginning = "beginning"
-	StartEnd       = "end"
+	StartBeginning = tail.StartBeginning
+	StartEnd       = tail.StartEnd
 )
 
-// Config configures the winjson source.
+// Record formats.
+const (
+	FormatJSON = "json" // one JSON object per line (Winlogbeat/ECS or NXLog style)
+	FormatXML  = "xml"  // <Event> elements as written by wevtutil /f:xml and Windows Event Forwarding
+)
+
+// Config configures the winjson source: forwarded Windows events from
+// files and TCP.
 type Config struct {
-	// Paths are glob patterns of JSON-lines files; re-globbed each poll.
-	Paths []string `yaml:"paths"`
-	// Listen is an optional "host:port" TCP listener for JSON lines.
-	Listen string `yaml:"listen"`
-	// StartAt is where to start in files found at startup that have no
-	// checkpoint: beginning (default) or end. Files that appear later are
-	// always read from the beginning.
-	StartAt string `yaml:"start_at"`
-	// PollInterval is how often files are checked for new data.
-	PollInterval time.Duration `yaml:"poll_interval"`
-	// BatchSize caps the events per batch handed to the pipeline.
-	BatchSize int `yaml:"batch_size"`
-	// Follow keeps tailing files; false reads every file to EOF once and
-	// stops (Done is closed).
-	Follow bool `yaml:"follow"`
+	// Tail holds paths, listen, start_at, poll_interval, batch_size, follow.
+	Tail tail.Config `yaml:",inline"`
+	// Format is json (default) or xml.
+	Format string `yaml:"format"`
 }
 
-// NewDefaultConfig returns the defaults: start at the beginning, poll every
-// second, batches of 500 events, follow files.
+// NewDefaultConfig returns the defaults: JSON lines, start at the
+// beginning, poll every second, batches of 500 events, follow files.
 func NewDefaultConfig() *Config {
-	return &Config{
-		StartAt:      StartBeginning,
-		PollInterval: time.Second,
-		BatchSize:    500,
-		Follow:       true,
-	}
+	return &Config{Tail: *tail.NewDefaultConfig(), Format: FormatJSON}
 }
 
 // Validate reports every problem, each as "field: problem".
 func (c *Config) Validate() error {
 	var errs []error
-	if len(c.Paths) == 0 && c.Listen == "" {
-		errs = append(errs, errors.New("paths: at least one of paths or listen is required"))
+	if err := c.Tail.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	for i, p := range c.Paths {
-		if p == "" {
-			errs = append(errs, fmt.Errorf("paths[%d]: empty pattern", i))
-			continue
-		}
-		if _, err := filepath.Match(p, ""); err != nil {
-			errs = append(errs, fmt.Errorf("paths[%d]: invalid glob %q: %v", i, p, err))
-		}
-	}
-	if c.Listen != "" {
-		host, port, err := net.SplitHostPort(c.Listen)
-		_ = host
-		if err != nil {
-			errs = append(errs, fmt.Errorf("listen: %v", err))
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			errs = append(errs, fmt.Errorf("listen: invalid port %q", port))
-		}
-		if !c.Follow {
-			errs = append(errs, errors.New("follow: false cannot be combined with listen (a listener never reaches an end)"))
-		}
-	}
-	switch c.StartAt {
-	case "", StartBeginning, StartEnd:
+	switch c.Format {
+	case "", FormatJSON, FormatXML:
 	default:
-		errs = append(errs, fmt.Errorf("start_at: must be beginning or end, not %q", c.StartAt))
-	}
-	if c.PollInterval <= 0 {
-		errs = append(errs, errors.New("poll_interval: must be > 0"))
-	}
-	if c.BatchSize <= 0 {
-		errs = append(errs, errors.New("batch_size: must be > 0"))
+		errs = append(errs, fmt.Errorf("format: must be json or xml, not %q", c.Format))
 	}
 	return errors.Join(errs...)
 }

@@ -2,37 +2,39 @@ package winjson
 
 import (
 	"errors"
-	"fmt"
-	"log/slog"
 
 	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/sources/tail"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+	"github.com/castellan-itdr/castellan/mappings/windows"
 )
 
 // Type is the source type name used in configuration ("winjson/dc01").
 const Type = "winjson"
 
-// New validates cfg and returns a source that is not yet started. set.Next
-// is required; set.Checkpoints, set.Logger and set.Counters may be nil.
+// dataset is event.dataset for every event of this source.
+const dataset = "winjson"
+
+// Source tails files of forwarded Windows events and, when configured,
+// listens on TCP. It implements component.Component.
+type Source = tail.Tailer
+
+// CheckpointKey is the checkpoint key of a file: "file:" + absolute path.
+func CheckpointKey(absPath string) string { return tail.CheckpointKey(absPath) }
+
+// New validates cfg and returns a source that is not yet started.
 func New(cfg *Config, set component.SourceSettings) (*Source, error) {
 	if cfg == nil {
 		return nil, errors.New("winjson: nil config")
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("winjson: %w", err)
+		return nil, errors.Join(errors.New("winjson: invalid config"), err)
 	}
-	if set.Next == nil {
-		return nil, errors.New("winjson: no next consumer")
+	tc := cfg.Tail
+	tc.MaxRecordBytes = windows.MaxLineBytes
+	decode := func(rec []byte) (schema.Event, error) { return windows.DecodeJSONEvent(rec, dataset) }
+	if cfg.Format == FormatXML {
+		return nil, errors.New("winjson: format xml is not available yet")
 	}
-	if set.Logger == nil {
-		set.Logger = slog.New(slog.DiscardHandler)
-	}
-	if set.ID == "" {
-		set.ID = Type
-	}
-	c := *cfg
-	c.Paths = append([]string(nil), cfg.Paths...)
-	if c.StartAt == "" {
-		c.StartAt = StartBeginning
-	}
-	return newSource(&c, set), nil
+	return tail.New(tc, Type, decode, set)
 }

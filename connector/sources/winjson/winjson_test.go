@@ -74,6 +74,14 @@ func (f *fakeConsumer) events() []schema.Event {
 	return out
 }
 
+// position mirrors the tailer's checkpoint value.
+type position struct {
+	Dev    uint64 `json:"dev"`
+	Ino    uint64 `json:"ino"`
+	Offset int64  `json:"offset"`
+	Line   int64  `json:"line"`
+}
+
 func (f *fakeConsumer) position(t *testing.T, path string) position {
 	t.Helper()
 	abs, _ := filepath.Abs(path)
@@ -125,8 +133,8 @@ func appendFile(t *testing.T, path, data string) {
 
 func testConfig(paths ...string) *Config {
 	c := NewDefaultConfig()
-	c.Paths = paths
-	c.PollInterval = 10 * time.Millisecond
+	c.Tail.Paths = paths
+	c.Tail.PollInterval = 10 * time.Millisecond
 	return c
 }
 
@@ -248,13 +256,13 @@ func TestTailAppend(t *testing.T) {
 	p := filepath.Join(dir, "a.json")
 	writeFile(t, p, lines(0, 2))
 	cfg := testConfig(filepath.Join(dir, "*.json"))
-	cfg.BatchSize = 2
+	cfg.Tail.BatchSize = 2
 	h := start(t, cfg, newFake())
 	waitEvents(t, h.fake, 2)
 	full := nxLine(5)
 	appendFile(t, p, lines(2, 5)+full[:40]) // three lines and a partial one
 	waitEvents(t, h.fake, 5)
-	time.Sleep(5 * cfg.PollInterval)
+	time.Sleep(5 * cfg.Tail.PollInterval)
 	if n := len(h.fake.events()); n != 5 {
 		t.Fatalf("partial line consumed: %d events", n)
 	}
@@ -271,7 +279,7 @@ func TestCheckpointResume(t *testing.T) {
 	writeFile(t, p, lines(0, 10))
 	fake := newFake()
 	cfg := testConfig(p)
-	cfg.BatchSize = 3
+	cfg.Tail.BatchSize = 3
 	h := start(t, cfg, fake)
 	waitEvents(t, fake, 10)
 	h.stop(t)
@@ -287,7 +295,7 @@ func TestCheckpointResume(t *testing.T) {
 
 	// start_at: end does not apply to a file with a checkpoint.
 	appendFile(t, p, lines(15, 17))
-	cfg.StartAt = StartEnd
+	cfg.Tail.StartAt = StartEnd
 	start(t, cfg, fake)
 	checkUnique(t, waitEvents(t, fake, 17))
 }
@@ -297,7 +305,7 @@ func TestStartAtEnd(t *testing.T) {
 	p := filepath.Join(dir, "a.json")
 	writeFile(t, p, lines(0, 5))
 	cfg := testConfig(filepath.Join(dir, "*.json"))
-	cfg.StartAt = StartEnd
+	cfg.Tail.StartAt = StartEnd
 	h := start(t, cfg, newFake())
 	waitFor(t, "end checkpoint", func() bool { return h.fake.position(t, p).Offset > 0 })
 	appendFile(t, p, lines(5, 7))
@@ -395,7 +403,7 @@ func TestConsumeBatchErrorRetried(t *testing.T) {
 	fake := newFake()
 	fake.fail = 3
 	cfg := testConfig(p)
-	cfg.BatchSize = 2
+	cfg.Tail.BatchSize = 2
 	h := start(t, cfg, fake)
 	checkUnique(t, waitEvents(t, fake, 7))
 	if fake.calls < 7 {
@@ -415,7 +423,7 @@ func TestNoFollow(t *testing.T) {
 	last := nxLine(9)
 	writeFile(t, p, lines(0, 5)+strings.TrimSuffix(last, "\n")) // no final newline
 	cfg := testConfig(p)
-	cfg.Follow = false
+	cfg.Tail.Follow = false
 	h := start(t, cfg, newFake())
 	select {
 	case <-h.src.Done():
@@ -466,7 +474,7 @@ func TestLifecycle(t *testing.T) {
 		{"shutdown with pending data", func(t *testing.T) {
 			fake := newFake()
 			cfg := testConfig(p)
-			cfg.BatchSize = 1
+			cfg.Tail.BatchSize = 1
 			h := start(t, cfg, fake)
 			waitFor(t, "first batch", func() bool { return len(fake.events()) > 0 })
 			h.stop(t)
@@ -498,7 +506,7 @@ func TestLifecycle(t *testing.T) {
 
 func TestListener(t *testing.T) {
 	cfg := NewDefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
+	cfg.Tail.Listen = "127.0.0.1:0"
 	h := start(t, cfg, newFake())
 	addr := h.src.ListenAddr().String()
 	c1, err := net.Dial("tcp", addr)
@@ -548,18 +556,18 @@ func TestConfigValidate(t *testing.T) {
 		mod  func(*Config)
 		want []string
 	}{
-		{"defaults with path", func(c *Config) { c.Paths = []string{"/var/log/*.json"} }, nil},
-		{"listen only", func(c *Config) { c.Listen = "0.0.0.0:5140" }, nil},
+		{"defaults with path", func(c *Config) { c.Tail.Paths = []string{"/var/log/*.json"} }, nil},
+		{"listen only", func(c *Config) { c.Tail.Listen = "0.0.0.0:5140" }, nil},
 		{"nothing", func(c *Config) {}, []string{"paths: at least one of paths or listen is required"}},
-		{"bad glob", func(c *Config) { c.Paths = []string{"/x/[a"} }, []string{"paths[0]: invalid glob"}},
+		{"bad glob", func(c *Config) { c.Tail.Paths = []string{"/x/[a"} }, []string{"paths[0]: invalid glob"}},
 		{"many", func(c *Config) {
-			c.Paths = []string{"a"}
-			c.StartAt = "middle"
-			c.BatchSize = 0
-			c.PollInterval = 0
-			c.Listen = "nope"
+			c.Tail.Paths = []string{"a"}
+			c.Tail.StartAt = "middle"
+			c.Tail.BatchSize = 0
+			c.Tail.PollInterval = 0
+			c.Tail.Listen = "nope"
 		}, []string{"start_at: must be beginning or end", "batch_size: must be > 0", "poll_interval: must be > 0", "listen:"}},
-		{"listen without follow", func(c *Config) { c.Listen = ":1"; c.Follow = false }, []string{"follow:"}},
+		{"listen without follow", func(c *Config) { c.Tail.Listen = ":1"; c.Tail.Follow = false }, []string{"follow:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package winjson
+package tail
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package winjson
+package tail
 
 import (
 	"bufio"
@@ -18,24 +18,22 @@ import (
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/telemetry"
 	"github.com/castellan-itdr/castellan/mappings/schema"
-	"github.com/castellan-itdr/castellan/mappings/windows"
 )
-
-// dataset is event.dataset for every event of this source.
-const dataset = "winjson"
 
 // maxBackoff caps the wait between retries of a refused batch.
 const maxBackoff = 30 * time.Second
 
-// Source tails JSON-lines files and, when configured, listens on TCP.
-// It implements component.Component. Start and Shutdown may be called from
-// any goroutine.
-type Source struct {
-	cfg *Config
-	set component.SourceSettings
-	log *slog.Logger
+// Tailer tails record files and, when configured, listens on TCP. It
+// implements component.Component. Start and Shutdown may be called from any
+// goroutine.
+type Tailer struct {
+	cfg    *Config
+	set    component.SourceSettings
+	log    *slog.Logger
+	name   string // log prefix: the source type
+	decode DecodeFunc
 
-	cEvents, cErrors, cBytes string // counter names
+	cEvents, cErrors, cBytes, cSkipped string // counter names
 
 	mu       sync.Mutex
 	started  bool
@@ -55,6 +53,7 @@ type Source struct {
 	retired map[identity]position // files drained and dropped, by identity
 	reader  *bufio.Reader
 	lineBuf []byte
+	pending []byte // split-func reader: bytes read but not yet consumed
 }
 
 // tailFile is one followed file.
@@ -79,7 +78,7 @@ const maxRetired = 1024
 
 // retire closes a drained file and remembers where it ended, so a rotated
 // file that shows up again under a matched name is not read twice.
-func (s *Source) retire(path string, tf *tailFile) {
+func (s *Tailer) retire(path string, tf *tailFile) {
 	tf.f.Close()
 	delete(s.files, path)
 	if tf.dev == 0 && tf.ino == 0 {
@@ -99,18 +98,21 @@ type position struct {
 	Line   int64  `json:"line"`
 }
 
-func newSource(cfg *Config, set component.SourceSettings) *Source {
-	return &Source{
-		cfg:     cfg,
-		set:     set,
-		log:     set.Logger.With("source", set.ID),
-		cEvents: telemetry.Key("source_events", "source", set.ID),
-		cErrors: telemetry.Key("source_decode_errors", "source", set.ID),
-		cBytes:  telemetry.Key("source_bytes", "source", set.ID),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		files:   map[string]*tailFile{},
-		retired: map[identity]position{},
+func newTailer(cfg *Config, name string, decode DecodeFunc, set component.SourceSettings) *Tailer {
+	return &Tailer{
+		cfg:      cfg,
+		set:      set,
+		log:      set.Logger.With("source", set.ID),
+		name:     name,
+		decode:   decode,
+		cEvents:  telemetry.Key("source_events", "source", set.ID),
+		cErrors:  telemetry.Key("source_decode_errors", "source", set.ID),
+		cBytes:   telemetry.Key("source_bytes", "source", set.ID),
+		cSkipped: telemetry.Key("source_skipped_records", "source", set.ID),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		files:    map[string]*tailFile{},
+		retired:  map[identity]position{},
 	}
 }
 
@@ -119,21 +121,21 @@ func CheckpointKey(absPath string) string { return "file:" + absPath }
 
 // Start begins tailing and listening in the background and returns at once.
 // A listen address that cannot be bound is an error.
-func (s *Source) Start(_ context.Context, _ component.Host) error {
+func (s *Tailer) Start(_ context.Context, _ component.Host) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
-		return errors.New("winjson: already started")
+		return fmt.Errorf("%s: already started", s.name)
 	}
 	select {
 	case <-s.stop:
-		return errors.New("winjson: start after shutdown")
+		return fmt.Errorf("%s: start after shutdown", s.name)
 	default:
 	}
 	if s.cfg.Listen != "" {
 		ln, err := net.Listen("tcp", s.cfg.Listen)
 		if err != nil {
-			return fmt.Errorf("winjson: listen: %w", err)
+			return fmt.Errorf("%s: listen: %w", s.name, err)
 		}
 		s.ln = ln
 	}
@@ -154,7 +156,7 @@ func (s *Source) Start(_ context.Context, _ component.Host) error {
 
 // ListenAddr returns the bound TCP address, or nil without a listener or
 // before Start.
-func (s *Source) ListenAddr() net.Addr {
+func (s *Tailer) ListenAddr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln == nil {
@@ -166,14 +168,14 @@ func (s *Source) ListenAddr() net.Addr {
 // Done is closed when the source has finished: a non-follow source once it
 // has read every file to EOF and handed everything off; any source after
 // Shutdown.
-func (s *Source) Done() <-chan struct{} { return s.done }
+func (s *Tailer) Done() <-chan struct{} { return s.done }
 
-func (s *Source) finish() { s.doneOnce.Do(func() { close(s.done) }) }
+func (s *Tailer) finish() { s.doneOnce.Do(func() { close(s.done) }) }
 
 // Shutdown stops reading, waits for the in-flight batch hand-off (aborting
 // it when ctx ends) and flushes the events the listener has buffered.
 // Safe without Start and safe twice.
-func (s *Source) Shutdown(ctx context.Context) error {
+func (s *Tailer) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	started := s.started
 	s.stopOnce.Do(func() { close(s.stop) })
@@ -192,14 +194,14 @@ func (s *Source) Shutdown(ctx context.Context) error {
 	case <-waited:
 	case <-ctx.Done():
 		// Abort the in-flight hand-off; the goroutines exit on their own.
-		err = fmt.Errorf("winjson: shutdown: %w", ctx.Err())
+		err = fmt.Errorf("%s: shutdown: %w", s.name, ctx.Err())
 	}
 	s.cancel()
 	s.finish()
 	return err
 }
 
-func (s *Source) stopping() bool {
+func (s *Tailer) stopping() bool {
 	select {
 	case <-s.stop:
 		return true
@@ -211,7 +213,7 @@ func (s *Source) stopping() bool {
 // send hands one batch to the pipeline, retrying a refused batch with
 // backoff until it is accepted or the source stops. It reports whether the
 // batch was accepted.
-func (s *Source) send(b component.Batch) bool {
+func (s *Tailer) send(b component.Batch) bool {
 	backoff := min(s.cfg.PollInterval, time.Second)
 	for attempt := 1; ; attempt++ {
 		err := s.set.Next.ConsumeBatch(s.sendCtx, b)
@@ -220,11 +222,11 @@ func (s *Source) send(b component.Batch) bool {
 			return true
 		}
 		if s.stopping() {
-			s.log.Warn("winjson: batch not accepted at shutdown; it will be read again after restart",
+			s.log.Warn("batch not accepted at shutdown; it will be read again after restart",
 				"events", len(b.Events), "error", err)
 			return false
 		}
-		s.log.Warn("winjson: batch refused, retrying", "events", len(b.Events), "attempt", attempt,
+		s.log.Warn("batch refused, retrying", "events", len(b.Events), "attempt", attempt,
 			"retry_in", backoff, "error", err)
 		t := time.NewTimer(backoff)
 		select {
@@ -237,7 +239,7 @@ func (s *Source) send(b component.Batch) bool {
 }
 
 // fileLoop polls the configured files until Shutdown (or EOF without Follow).
-func (s *Source) fileLoop() {
+func (s *Tailer) fileLoop() {
 	defer s.wg.Done()
 	defer s.closeFiles()
 	s.reader = bufio.NewReaderSize(nil, 64<<10)
@@ -273,7 +275,7 @@ type batch struct {
 // flush sends the batch; false when the source stops before it is accepted.
 // A batch with positions but no events (only blank or bad lines) still
 // commits the positions.
-func (s *Source) flush(b *batch) bool {
+func (s *Tailer) flush(b *batch) bool {
 	if len(b.events) == 0 && len(b.pos) == 0 {
 		return true
 	}
@@ -297,7 +299,7 @@ func (s *Source) flush(b *batch) bool {
 
 // poll re-globs, reconciles the tracked files and reads new lines. It returns
 // false when the source is stopping.
-func (s *Source) poll(first bool) bool {
+func (s *Tailer) poll(first bool) bool {
 	paths, matched := s.glob()
 	b := &batch{events: make([]schema.Event, 0, min(s.cfg.BatchSize, 1024)), pos: map[string]position{}}
 	for _, p := range paths {
@@ -322,7 +324,7 @@ func (s *Source) poll(first bool) bool {
 }
 
 // glob returns the absolute paths matching the patterns, sorted and as a set.
-func (s *Source) glob() ([]string, map[string]bool) {
+func (s *Tailer) glob() ([]string, map[string]bool) {
 	out := map[string]bool{}
 	for _, pat := range s.cfg.Paths {
 		matches, err := filepath.Glob(pat)
@@ -347,7 +349,7 @@ func (s *Source) glob() ([]string, map[string]bool) {
 
 // pollPath handles one matched path: open it if new, detect rotation and
 // truncation, read new lines.
-func (s *Source) pollPath(path string, first bool, b *batch) bool {
+func (s *Tailer) pollPath(path string, first bool, b *batch) bool {
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() {
 		return true
@@ -370,17 +372,17 @@ func (s *Source) pollPath(path string, first bool, b *batch) bool {
 		}
 		s.files[path] = tf
 	} else if fi.Size() < tf.offset {
-		s.log.Info("winjson: file truncated, reading from the start", "file", path)
+		s.log.Info("file truncated, reading from the start", "file", path)
 		tf.offset, tf.line = 0, 0
 	}
 	return s.readFile(tf, false, b)
 }
 
 // open starts following a file at its checkpoint, or per StartAt.
-func (s *Source) open(path string, fi os.FileInfo, dev, ino uint64, first bool, b *batch) *tailFile {
+func (s *Tailer) open(path string, fi os.FileInfo, dev, ino uint64, first bool, b *batch) *tailFile {
 	f, err := os.Open(path)
 	if err != nil {
-		s.log.Warn("winjson: cannot open file", "file", path, "error", err)
+		s.log.Warn("cannot open file", "file", path, "error", err)
 		return nil
 	}
 	tf := &tailFile{path: path, f: f, dev: dev, ino: ino}
@@ -403,9 +405,9 @@ func (s *Source) open(path string, fi os.FileInfo, dev, ino uint64, first bool, 
 	if cp := s.checkpoint(path); cp != nil {
 		switch {
 		case cp.Dev != dev || cp.Ino != ino:
-			s.log.Info("winjson: file replaced since checkpoint, reading from the start", "file", path)
+			s.log.Info("file replaced since checkpoint, reading from the start", "file", path)
 		case fi.Size() < cp.Offset:
-			s.log.Info("winjson: file truncated since checkpoint, reading from the start", "file", path)
+			s.log.Info("file truncated since checkpoint, reading from the start", "file", path)
 		default:
 			tf.offset, tf.line = cp.Offset, cp.Line
 		}
@@ -423,13 +425,13 @@ func (tf *tailFile) position() position {
 }
 
 // checkpoint reads the committed position of a file; nil when none.
-func (s *Source) checkpoint(path string) *position {
+func (s *Tailer) checkpoint(path string) *position {
 	if s.set.Checkpoints == nil {
 		return nil
 	}
 	v, err := s.set.Checkpoints.Checkpoint(CheckpointKey(path))
 	if err != nil {
-		s.log.Warn("winjson: cannot read checkpoint, reading from the start", "file", path, "error", err)
+		s.log.Warn("cannot read checkpoint, reading from the start", "file", path, "error", err)
 		return nil
 	}
 	if v == nil {
@@ -437,7 +439,7 @@ func (s *Source) checkpoint(path string) *position {
 	}
 	var p position
 	if err := json.Unmarshal(v, &p); err != nil || p.Offset < 0 {
-		s.log.Warn("winjson: bad checkpoint, reading from the start", "file", path, "error", err)
+		s.log.Warn("bad checkpoint, reading from the start", "file", path, "error", err)
 		return nil
 	}
 	return &p
@@ -447,17 +449,18 @@ func (s *Source) checkpoint(path string) *position {
 // full batches on the way. final consumes a trailing line without newline
 // (the file is done: rotated away or not followed). It returns false when
 // the source is stopping.
-func (s *Source) readFile(tf *tailFile, final bool, b *batch) bool {
+func (s *Tailer) readFile(tf *tailFile, final bool, b *batch) bool {
 	final = final || !s.cfg.Follow
 	if _, err := tf.f.Seek(tf.offset, io.SeekStart); err != nil {
-		s.log.Warn("winjson: cannot seek", "file", tf.path, "error", err)
+		s.log.Warn("cannot seek", "file", tf.path, "error", err)
 		return true
 	}
 	s.reader.Reset(tf.f)
+	s.pending = nil
 	key := CheckpointKey(tf.path)
 	defer s.reportBadLines(tf)
 	for {
-		line, n, complete, tooLong, err := s.readLine()
+		line, n, complete, tooLong, err := s.readLine(final)
 		if n == 0 {
 			break
 		}
@@ -482,18 +485,23 @@ func (s *Source) readFile(tf *tailFile, final bool, b *batch) bool {
 	return !s.stopping()
 }
 
-func (s *Source) decodeLine(tf *tailFile, line []byte, tooLong bool, b *batch) {
+func (s *Tailer) decodeLine(tf *tailFile, line []byte, tooLong bool, b *batch) {
 	var err error
 	if tooLong {
-		err = fmt.Errorf("%w: line longer than %d bytes", windows.ErrMalformed, windows.MaxLineBytes)
+		err = fmt.Errorf("%w: record longer than %d bytes", ErrTooLong, s.cfg.MaxRecordBytes)
 	} else {
 		line = trimLine(line)
 		if len(line) == 0 {
 			return
 		}
 		var ev schema.Event
-		if ev, err = windows.DecodeJSONEvent(line, dataset); err == nil {
+		ev, err = s.decode(line)
+		switch {
+		case err == nil:
 			b.events = append(b.events, ev)
+			return
+		case errors.Is(err, ErrSkip):
+			s.set.Counters.Add(s.cSkipped, 1)
 			return
 		}
 	}
@@ -505,11 +513,12 @@ func (s *Source) decodeLine(tf *tailFile, line []byte, tooLong bool, b *batch) {
 }
 
 // reportBadLines logs one warning per file per poll.
-func (s *Source) reportBadLines(tf *tailFile) {
+func (s *Tailer) reportBadLines(tf *tailFile) {
 	if tf.badLines == 0 {
 		return
 	}
-	s.log.Warn("winjson: undecodable lines skipped", "file", tf.path, "line", tf.firstBad,
+	// Line numbers for line records; record ordinals for split records.
+	s.log.Warn("undecodable lines skipped", "file", tf.path, "line", tf.firstBad,
 		"count", tf.badLines, "error", tf.firstErr)
 	tf.badLines, tf.firstErr = 0, nil
 }
@@ -525,16 +534,20 @@ func trimLine(b []byte) []byte {
 	return b
 }
 
-// readLine reads one line from s.reader. n is the bytes consumed (line
-// ending included); complete is false at EOF without a newline; tooLong
-// reports a line over windows.MaxLineBytes, whose content is dropped.
-func (s *Source) readLine() (line []byte, n int64, complete, tooLong bool, err error) {
-	return readLine(s.reader, &s.lineBuf)
+// readLine reads one record from s.reader: a line, or with Config.Split a
+// token of the split function. n is the bytes consumed; complete is false at
+// EOF without a record end; tooLong reports a record over MaxRecordBytes,
+// whose content is dropped.
+func (s *Tailer) readLine(final bool) (line []byte, n int64, complete, tooLong bool, err error) {
+	if s.cfg.Split == nil {
+		return readLine(s.reader, &s.lineBuf, s.cfg.MaxRecordBytes)
+	}
+	return readSplit(s.reader, &s.pending, s.cfg.Split, s.cfg.MaxRecordBytes, final)
 }
 
-// readLine is shared by the file reader and the TCP listener. The returned
-// line is valid until the next call.
-func readLine(r *bufio.Reader, buf *[]byte) (line []byte, n int64, complete, tooLong bool, err error) {
+// readLine reads one line. It is shared by the file reader and the TCP
+// listener. The returned line is valid until the next call.
+func readLine(r *bufio.Reader, buf *[]byte, maxBytes int) (line []byte, n int64, complete, tooLong bool, err error) {
 	acc := (*buf)[:0]
 	multi := false
 	for {
@@ -544,7 +557,7 @@ func readLine(r *bufio.Reader, buf *[]byte) (line []byte, n int64, complete, too
 			return frag, n, true, false, nil // the common case: no copy
 		}
 		if !tooLong {
-			if len(acc)+len(frag) > windows.MaxLineBytes+2 {
+			if len(acc)+len(frag) > maxBytes+2 {
 				tooLong, acc = true, acc[:0]
 			} else {
 				acc = append(acc, frag...)
@@ -562,7 +575,54 @@ func readLine(r *bufio.Reader, buf *[]byte) (line []byte, n int64, complete, too
 	}
 }
 
-func (s *Source) closeFiles() {
+// readSplit reads one token of split from r. pending carries bytes read
+// past the token to the next call. At EOF a trailing token is returned as
+// incomplete unless final, when split is asked with atEOF.
+func readSplit(r *bufio.Reader, pending *[]byte, split bufio.SplitFunc, maxBytes int, final bool) (tok []byte, n int64, complete, tooLong bool, err error) {
+	buf := *pending
+	for {
+		if len(buf) > 0 {
+			adv, t, serr := split(buf, false)
+			if serr != nil {
+				*pending = nil
+				return nil, int64(len(buf)), true, false, serr
+			}
+			if adv > 0 {
+				*pending = append(buf[:0:0], buf[adv:]...)
+				if len(t) > maxBytes {
+					return nil, int64(adv), true, true, nil
+				}
+				return append([]byte(nil), t...), int64(adv), true, false, nil
+			}
+			if len(buf) > maxBytes+2 {
+				// No token end within the limit: drop what we have.
+				*pending = nil
+				return nil, int64(len(buf)), true, true, nil
+			}
+		}
+		chunk := make([]byte, 32<<10)
+		m, rerr := r.Read(chunk)
+		buf = append(buf, chunk[:m]...)
+		if rerr != nil {
+			*pending = buf
+			if len(buf) == 0 {
+				return nil, 0, false, false, rerr
+			}
+			if !final {
+				*pending = nil
+				return nil, int64(len(buf)), false, false, rerr
+			}
+			adv, t, serr := split(buf, true)
+			*pending = nil
+			if serr != nil || adv == 0 {
+				return nil, int64(len(buf)), true, false, errors.Join(serr, rerr)
+			}
+			return append([]byte(nil), t...), int64(adv), true, false, nil
+		}
+	}
+}
+
+func (s *Tailer) closeFiles() {
 	for p, tf := range s.files {
 		tf.f.Close()
 		delete(s.files, p)

@@ -1,4 +1,4 @@
-package winjson
+package tail
 
 import (
 	"bufio"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/mappings/schema"
-	"github.com/castellan-itdr/castellan/mappings/windows"
 )
 
 // Listener limits.
@@ -22,7 +21,7 @@ const (
 // connections are batched together; a TCP stream cannot be re-read, so its
 // batches carry no checkpoints.
 type listener struct {
-	s      *Source
+	s      *Tailer
 	ln     net.Listener
 	events chan schema.Event
 
@@ -33,7 +32,7 @@ type listener struct {
 	connWG sync.WaitGroup
 }
 
-func newListener(s *Source, ln net.Listener) *listener {
+func newListener(s *Tailer, ln net.Listener) *listener {
 	return &listener{s: s, ln: ln, events: make(chan schema.Event, s.cfg.BatchSize), conns: map[net.Conn]struct{}{}}
 }
 
@@ -77,7 +76,7 @@ func (l *listener) acceptLoop() {
 			if errors.Is(err, net.ErrClosed) || l.s.stopping() {
 				return
 			}
-			l.s.log.Warn("winjson: accept", "error", err)
+			l.s.log.Warn("accept", "error", err)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
@@ -109,25 +108,37 @@ func (l *listener) serve(c net.Conn) {
 	}()
 	s := l.s
 	r := bufio.NewReaderSize(c, 64<<10)
-	var buf []byte
+	var buf, pending []byte
 	bad := 0
 	for lineNo := int64(1); ; lineNo++ {
-		line, n, complete, tooLong, err := readLine(r, &buf)
+		var line []byte
+		var n int64
+		var complete, tooLong bool
+		var err error
+		if s.cfg.Split == nil {
+			line, n, complete, tooLong, err = readLine(r, &buf, s.cfg.MaxRecordBytes)
+		} else {
+			line, n, complete, tooLong, err = readSplit(r, &pending, s.cfg.Split, s.cfg.MaxRecordBytes, true)
+		}
 		if n > 0 && (complete || err != nil) {
 			s.set.Counters.Add(s.cBytes, n)
 			var decErr error
 			if tooLong {
-				decErr = windows.ErrMalformed
+				decErr = ErrTooLong
 			} else if line = trimLine(line); len(line) > 0 {
 				var ev schema.Event
-				if ev, decErr = windows.DecodeJSONEvent(line, dataset); decErr == nil {
+				ev, decErr = s.decode(line)
+				if decErr == nil {
 					l.events <- ev
+				} else if errors.Is(decErr, ErrSkip) {
+					s.set.Counters.Add(s.cSkipped, 1)
+					decErr = nil
 				}
 			}
 			if decErr != nil {
 				s.set.Counters.Add(s.cErrors, 1)
 				if bad == 0 {
-					s.log.Warn("winjson: undecodable line from connection (further ones are only counted)",
+					s.log.Warn("undecodable record from connection (further ones are only counted)",
 						"remote", c.RemoteAddr().String(), "line", lineNo, "error", decErr)
 				}
 				bad++
@@ -150,7 +161,7 @@ func (l *listener) batchLoop() {
 	flush := func() {
 		if len(evs) > 0 {
 			if !s.send(component.Batch{Events: evs}) {
-				s.log.Warn("winjson: listener events dropped at shutdown", "events", len(evs))
+				s.log.Warn("listener events dropped at shutdown", "events", len(evs))
 			}
 			evs = evs[:0]
 		}
