@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		newValidateCmd(),
 		newRulesCmd(),
 		newSamplesCmd(),
+		newSinksCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -28,11 +29,15 @@ type SourceFactory struct {
 }
 
 // Sink is a built sink: the Pusher its sender drives, the records it takes,
-// and a Close for its resources.
+// an optional Start (network checks, template installs: run before its
+// sender starts), its delivery tuning, and a Close for its resources.
 type Sink struct {
 	Pusher    delivery.Pusher
 	Selection delivery.Selection
-	Close     func() error
+	Start     func(ctx context.Context) error
+	// Sender overrides the pipeline's delivery settings where non-zero.
+	Sender delivery.SenderConfig
+	Close  func() error
 }
 
 // SinkFactory builds one type of sink.
@@ -100,6 +105,22 @@ func sourceFactory(typ string) (SourceFactory, error) {
 		}
 	}
 	return SourceFactory{}, fmt.Errorf("unknown source type %q", typ)
+}
+
+// BuildSink creates one configured sink (not started).
+func BuildSink(c config.Component, set component.SinkSettings, stdoutW io.Writer) (Sink, error) {
+	f, err := sinkFactory(c.Type, stdoutW)
+	if err != nil {
+		return Sink{}, err
+	}
+	s, err := f.Create(c.Config, set)
+	if err != nil {
+		return Sink{}, err
+	}
+	if s.Close == nil {
+		s.Close = func() error { return nil }
+	}
+	return s, nil
 }
 
 func sinkFactory(typ string, stdoutW io.Writer) (SinkFactory, error) {

@@ -132,20 +132,22 @@ func (p *Pipeline) start(ctx context.Context) error {
 
 	for _, id := range sortedIDs(p.cfg.Sinks) {
 		c := p.cfg.Sinks[id]
-		f, err := sinkFactory(c.Type, p.opts.Stdout)
-		if err != nil {
-			return err
-		}
-		s, err := f.Create(c.Config, component.SinkSettings{ID: id, Logger: p.log.With("sink", id), Counters: p.opts.Counters})
+		s, err := BuildSink(c, component.SinkSettings{ID: id, Logger: p.log.With("sink", id), Counters: p.opts.Counters}, p.opts.Stdout)
 		if err != nil {
 			return fmt.Errorf("sink %s: %w", id, err)
+		}
+		if s.Start != nil {
+			if err := s.Start(ctx); err != nil {
+				s.Close()
+				return fmt.Errorf("sink %s: start: %w", id, err)
+			}
 		}
 		q, err := delivery.NewQueue(store.DB(), id)
 		if err != nil {
 			return err
 		}
 		r := &sinkRunner{id: id, sel: s.Selection, queue: q, close: s.Close,
-			sender: delivery.NewSender(id, q, s.Pusher, p.opts.Sender, p.log, p.opts.Counters)}
+			sender: delivery.NewSender(id, q, s.Pusher, mergeSender(p.opts.Sender, s.Sender), p.log, p.opts.Counters)}
 		if s.Selection.Takes(schema.RecordEvent, 0) {
 			p.eventOut = true
 		}
@@ -179,6 +181,29 @@ func (p *Pipeline) start(ctx context.Context) error {
 	}
 	p.log.Info("pipeline started", "sources", len(p.sources), "sinks", len(p.sinks), "rules", len(p.proc.Rules()), "state", store.Path())
 	return nil
+}
+
+// mergeSender applies a sink's non-zero delivery settings over the defaults.
+func mergeSender(base, sink delivery.SenderConfig) delivery.SenderConfig {
+	if sink.MaxItems > 0 {
+		base.MaxItems = sink.MaxItems
+	}
+	if sink.MaxBytes > 0 {
+		base.MaxBytes = sink.MaxBytes
+	}
+	if sink.MinBackoff > 0 {
+		base.MinBackoff = sink.MinBackoff
+	}
+	if sink.MaxBackoff > 0 {
+		base.MaxBackoff = sink.MaxBackoff
+	}
+	if sink.PollInterval > 0 {
+		base.PollInterval = sink.PollInterval
+	}
+	if sink.Linger > 0 {
+		base.Linger = sink.Linger
+	}
+	return base
 }
 
 func sortedIDs(m map[string]config.Component) []string {
@@ -268,8 +293,11 @@ func (p *Pipeline) consume(ctx context.Context, sourceID string, b component.Bat
 		return fmt.Errorf("pipeline: commit batch from %s: %w", sourceID, err)
 	}
 	p.lastSnap = snap
-	for _, s := range p.sinks {
-		s.queue.Notify()
+	for i, s := range p.sinks {
+		if len(perSink[i]) > 0 {
+			p.opts.Counters.Add(telemetry.Key("sink_queued", "sink", s.id), int64(len(perSink[i])))
+			s.queue.Notify()
+		}
 	}
 	p.opts.Counters.Add(telemetry.Key("pipeline_events", "source", sourceID), int64(len(b.Events)))
 	p.opts.Counters.Add("pipeline_records_emitted", int64(emitted))

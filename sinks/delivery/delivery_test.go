@@ -328,3 +328,63 @@ func TestPanickingPusherIsRetriedNotFatal(t *testing.T) {
 		t.Fatal("not delivered after panic")
 	}
 }
+
+func TestLingerBatchesByTime(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	var sizes []int
+	var mu sync.Mutex
+	push := PushFunc(func(_ context.Context, batch []Item) error {
+		mu.Lock()
+		sizes = append(sizes, len(batch))
+		mu.Unlock()
+		return nil
+	})
+	cfg := fastCfg()
+	cfg.MaxItems = 100
+	cfg.Linger = 300 * time.Millisecond
+	s := NewSender("x", q, push, cfg, nil, nil)
+	s.Start()
+	defer s.Shutdown(context.Background())
+	_ = q.Enqueue(alertItems(t, "a"))
+	time.Sleep(50 * time.Millisecond)
+	_ = q.Enqueue(alertItems(t, "b", "c"))
+	deadline := time.Now().Add(3 * time.Second)
+	for q.Len() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sizes) != 1 || sizes[0] != 3 {
+		t.Fatalf("push sizes %v, want one batch of 3 (linger collects)", sizes)
+	}
+}
+
+func TestReplayDeadLetters(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, _ := NewQueue(db, "x")
+	items := alertItems(t, "a", "b")
+	if err := db.Update(func(tx *bolt.Tx) error { return q.EnqueueTx(tx, items) }); err != nil {
+		t.Fatal(err)
+	}
+	keys, got, _ := q.peek(10, 1<<20)
+	if err := q.ack(keys, got, errors.New("400")); err != nil {
+		t.Fatal(err)
+	}
+	if q.Len() != 0 {
+		t.Fatal("not dead-lettered")
+	}
+	n, err := q.ReplayDeadLetters()
+	if err != nil || n != 2 || q.Len() != 2 {
+		t.Fatalf("replayed %d (%v), queue %d", n, err, q.Len())
+	}
+	if dl, _ := q.DeadLetters(); len(dl) != 0 {
+		t.Fatalf("dead letters left: %d", len(dl))
+	}
+	ids, _ := QueueIDs(db)
+	if len(ids) != 1 || ids[0] != "x" {
+		t.Fatalf("queue ids %v", ids)
+	}
+}

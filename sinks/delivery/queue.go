@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -182,6 +183,57 @@ func (q *Queue) DeadLetters() ([]DeadLetter, error) {
 		})
 	})
 	return out, err
+}
+
+// ReplayDeadLetters moves every dead-lettered item back to the end of the
+// queue, for delivery after the cause was fixed. It returns how many moved.
+func (q *Queue) ReplayDeadLetters() (int, error) {
+	n := 0
+	err := q.db.Update(func(tx *bolt.Tx) error {
+		d := tx.Bucket(q.dead)
+		var items []Item
+		var keys [][]byte
+		err := d.ForEach(func(k, v []byte) error {
+			var dl DeadLetter
+			if err := json.Unmarshal(v, &dl); err != nil {
+				return fmt.Errorf("delivery: corrupt dead letter %x: %w", k, err)
+			}
+			items = append(items, dl.Item)
+			keys = append(keys, append([]byte(nil), k...))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := q.EnqueueTx(tx, items); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := d.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(items)
+		return nil
+	})
+	if err == nil && n > 0 {
+		q.Notify()
+	}
+	return n, err
+}
+
+// QueueIDs lists the sink ids that have a queue in db.
+func QueueIDs(db *bolt.DB) ([]string, error) {
+	var ids []string
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			if id, ok := strings.CutPrefix(string(name), "queue/"); ok {
+				ids = append(ids, id)
+			}
+			return nil
+		})
+	})
+	return ids, err
 }
 
 func seqKey(seq uint64) []byte {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
@@ -82,6 +83,9 @@ type SenderConfig struct {
 	MinBackoff   time.Duration // default 500ms
 	MaxBackoff   time.Duration // default 1m
 	PollInterval time.Duration // idle re-check; default 1s
+	// Linger waits up to this long for a fuller batch when fewer than
+	// MaxItems are queued (batching by time); 0 sends at once.
+	Linger time.Duration
 }
 
 func (c *SenderConfig) defaults() {
@@ -117,6 +121,8 @@ type Sender struct {
 	log      *slog.Logger
 	counters Counters
 
+	draining atomic.Bool // Drain in progress: send partial batches at once
+
 	mu      sync.Mutex
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -148,6 +154,8 @@ func (s *Sender) Start() {
 // Drain delivers everything queued now, or returns ctx's error. Use it to
 // flush before shutdown.
 func (s *Sender) Drain(ctx context.Context) error {
+	s.draining.Store(true)
+	defer s.draining.Store(false)
 	for {
 		if s.q.Len() == 0 {
 			return nil
@@ -194,6 +202,7 @@ func (s *Sender) loop(ctx context.Context) {
 		}
 	}()
 	attempt := 0
+	lingered := false
 	for ctx.Err() == nil {
 		keys, items, err := s.q.peek(s.cfg.MaxItems, s.cfg.MaxBytes)
 		if err != nil {
@@ -209,6 +218,12 @@ func (s *Sender) loop(ctx context.Context) {
 			}
 			continue
 		}
+		if len(items) < s.cfg.MaxItems && s.cfg.Linger > 0 && !lingered && !s.draining.Load() {
+			lingered = true
+			sleep(ctx, s.cfg.Linger)
+			continue
+		}
+		lingered = false
 		wait, ok := s.deliver(ctx, keys, items)
 		if ok {
 			attempt = 0
