@@ -1,0 +1,145 @@
+package asim
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and generated deploy artefacts")
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file; got:\n%s", name, got)
+	}
+}
+
+func indent(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+func TestEventRowsGolden(t *testing.T) {
+	evs := fixtureEvents()
+	rows := make([]EventRow, len(evs))
+	for i := range evs {
+		rows[i] = FromEvent(&evs[i])
+	}
+	golden(t, "events.golden.json", indent(t, rows))
+}
+
+func TestAlertRowGolden(t *testing.T) {
+	a := fixtureAlert()
+	golden(t, "alert.golden.json", indent(t, FromAlert(&a)))
+}
+
+func TestIncidentRowGolden(t *testing.T) {
+	in := fixtureIncident()
+	golden(t, "incident.golden.json", indent(t, FromIncident(&in)))
+}
+
+func TestEventRowSemantics(t *testing.T) {
+	evs := fixtureEvents()
+	auth, audit := FromEvent(&evs[0]), FromEvent(&evs[1])
+	checks := []struct{ name, got, want string }{
+		{"auth schema", auth.EventSchema, SchemaAuthentication},
+		{"auth type", auth.EventType, "Logon"},
+		{"auth result", auth.EventResult, "Failure"},
+		{"auth result details (0x18)", auth.EventResultDetails, "Incorrect password"},
+		{"auth original details", auth.EventOriginalResultDetails, "0x18"},
+		{"auth subtype (logon type 3)", auth.EventSubType, "Remote"},
+		{"auth target user is the authenticating account", auth.TargetUsername, `CONTOSO\alice`},
+		{"auth target user id type", auth.TargetUserIdType, "SID"},
+		{"auth no actor", auth.ActorUsername, ""},
+		{"auth target app is the SPN", auth.TargetAppName, "MSSQLSvc/sql01.contoso.local:1433"},
+		{"auth logon method (preauth 2)", auth.LogonMethod, "Username & Password"},
+		{"auth time in UTC", auth.TimeGenerated.Location().String(), "UTC"},
+		{"product", auth.EventProduct, "Castellan"},
+		{"event id", auth.EventId, "ev-kerb"},
+		{"audit schema", audit.EventSchema, SchemaAudit},
+		{"audit type", audit.EventType, "Set"},
+		{"audit actor", audit.ActorUsername, `CONTOSO\admin`},
+		{"audit target", audit.TargetUsername, `CONTOSO\bob`},
+		{"audit object", audit.Object, "CN=Domain Admins,CN=Users,DC=contoso,DC=local"},
+		{"audit group", audit.GroupName, `CONTOSO\Domain Admins`},
+		{"audit result", audit.EventResult, "Success"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	// Every event kind maps to a schema and a type.
+	for _, k := range schema.EventKinds {
+		r := FromEvent(&schema.Event{ID: "x", Event: schema.EventMeta{Kind: k}})
+		wantResult := "NA"
+		if k == schema.KindLogonFailure || k == schema.KindKerberosPreauthFail {
+			wantResult = "Failure"
+		}
+		if r.EventSchema == "" || r.EventType == "" || r.EventResult != wantResult {
+			t.Errorf("kind %s: schema %q type %q result %q", k, r.EventSchema, r.EventType, r.EventResult)
+		}
+	}
+}
+
+func TestSeverityAndTactics(t *testing.T) {
+	for s, want := range map[schema.Severity]string{
+		schema.SeverityInformational: "Informational", schema.SeverityLow: "Low", schema.SeverityMedium: "Medium",
+		schema.SeverityHigh: "High", schema.SeverityCritical: "High",
+	} {
+		if got := Severity(s); got != want {
+			t.Errorf("Severity(%v) = %q, want %q", s, got, want)
+		}
+	}
+	if got := TacticName(schema.Tactic{ID: "TA0008"}); got != "LateralMovement" {
+		t.Errorf("TacticName(TA0008) = %q", got)
+	}
+	if got := TacticName(schema.Tactic{ID: "TA9999", Name: "Made Up-Thing"}); got != "MadeUpThing" {
+		t.Errorf("TacticName(unknown) = %q", got)
+	}
+}
+
+func TestIncidentArraysNeverNull(t *testing.T) {
+	r := FromIncident(&schema.Incident{ID: "i", Version: 1})
+	b, _ := json.Marshal(r)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	for _, c := range []string{"Users", "IPs", "Hosts", "AlertIds", "Tactics", "Techniques", "TacticIds", "RuleIds"} {
+		if _, ok := m[c].([]any); !ok {
+			t.Errorf("%s = %#v, want an array", c, m[c])
+		}
+	}
+}
+
+func TestStreamFor(t *testing.T) {
+	for kind, want := range map[string]string{
+		schema.RecordEvent: EventsStream, schema.RecordAlert: AlertsStream, schema.RecordIncident: IncidentsStream,
+		schema.RecordFinding: "", schema.RecordAction: "",
+	} {
+		if got := StreamFor(kind); got != want {
+			t.Errorf("StreamFor(%s) = %q, want %q", kind, got, want)
+		}
+	}
+}
