@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,14 +37,21 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	if _, err := samples.Generate(samples.Options{Seed: 1, OutDir: filepath.Join(dir, "input")}); err != nil {
 		t.Fatal(err)
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
 	cfg := filepath.Join(dir, "c.yaml")
-	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`state: { path: %[1]s/state.db }
+	err = os.WriteFile(cfg, []byte(fmt.Sprintf(`state: { path: %[1]s/state.db }
+metrics: { listen: "%[2]s" }
 sources:
   winjson/dcs: { paths: ["%[1]s/input/*.jsonl"], poll_interval: 50ms }
 detections: { domain_controllers: [DC01, DC02] }
 sinks:
   file/out: { path: %[1]s/out.jsonl }
-`, dir)), 0o600)
+`, dir, metricsAddr)), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +74,18 @@ sinks:
 			t.Fatalf("no incident delivered in time; stderr:\n%s", stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The daemon exposes per-sink metrics while it runs.
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`castellan_sink_sent{sink="file/out"}`, `castellan_sink_queue_length{sink="file/out"}`, `castellan_sink_queued{sink="file/out"}`, `castellan_source_events{source="winjson/dcs"}`} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ type Config struct {
 	Sources     map[string]Component `yaml:"sources"`
 	Detections  Detections           `yaml:"detections"`
 	Correlation Correlation          `yaml:"correlation"`
+	Metrics     Metrics              `yaml:"metrics"`
 	// Sinks is keyed by component id, decoded through Registry.Sinks.
 	Sinks map[string]Component `yaml:"sinks"`
 }
@@ -101,6 +102,13 @@ type Detections struct {
 	Honeytokens []string `yaml:"honeytokens"`
 	// MaxKeysPerRule bounds the state one rule keeps (group keys).
 	MaxKeysPerRule int `yaml:"max_keys_per_rule"`
+}
+
+// Metrics configures the daemon's HTTP endpoint for Prometheus metrics
+// (/metrics) and health (/healthz).
+type Metrics struct {
+	// Listen is "host:port"; empty disables the endpoint.
+	Listen string `yaml:"listen"`
 }
 
 // Correlation configures alert → incident correlation.

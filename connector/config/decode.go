@@ -169,12 +169,14 @@ func (d *decoder) decodeRoot(root *yaml.Node, cfg *Config, reg Registry) {
 			d.decode(v, "detections", reflect.ValueOf(&cfg.Detections).Elem(), 0)
 		case "correlation":
 			d.decode(v, "correlation", reflect.ValueOf(&cfg.Correlation).Elem(), 0)
+		case "metrics":
+			d.decode(v, "metrics", reflect.ValueOf(&cfg.Metrics).Elem(), 0)
 		case "sources":
 			d.components(v, "sources", "source", reg.Sources, cfg.Sources)
 		case "sinks":
 			d.components(v, "sinks", "sink", reg.Sinks, cfg.Sinks)
 		default:
-			d.unknown(k, "", key, []string{"state", "log", "sources", "detections", "correlation", "sinks"})
+			d.unknown(k, "", key, []string{"state", "log", "metrics", "sources", "detections", "correlation", "sinks"})
 		}
 	}
 }

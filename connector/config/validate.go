@@ -3,9 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -58,6 +60,14 @@ func (c *Config) Validate() error {
 		v.add("correlation.window", errors.New("must be positive"))
 	}
 	v.positive("correlation.max_open_incidents", c.Correlation.MaxOpenIncidents)
+
+	if c.Metrics.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			v.add("metrics.listen", err)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			v.add("metrics.listen", fmt.Errorf("invalid port %q", port))
+		}
+	}
 
 	if len(c.Sinks) == 0 {
 		v.add("sinks", errors.New("at least one sink is required"))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -47,6 +49,8 @@ type Pipeline struct {
 	mu       sync.Mutex // serializes batches: detection state is shared
 	lastSnap []byte     // last committed processor snapshot, to roll back a failed commit
 	eventOut bool       // some sink takes raw events
+
+	metrics *http.Server
 
 	fatal     chan error
 	startOnce sync.Once
@@ -179,6 +183,15 @@ func (p *Pipeline) start(ctx context.Context) error {
 		}
 		p.sources = append(p.sources, &sourceRunner{id: id, src: src})
 	}
+	if addr := p.cfg.Metrics.Listen; addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("metrics: listen: %w", err)
+		}
+		p.metrics = &http.Server{Handler: telemetry.Handler(p.opts.Counters, p.queueGauges), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = p.metrics.Serve(ln) }()
+		p.log.Info("metrics endpoint listening", "addr", ln.Addr().String())
+	}
 	p.log.Info("pipeline started", "sources", len(p.sources), "sinks", len(p.sinks), "rules", len(p.proc.Rules()), "state", store.Path())
 	return nil
 }
@@ -213,6 +226,15 @@ func sortedIDs(m map[string]config.Component) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// queueGauges reports each sink's queue length, for /metrics.
+func (p *Pipeline) queueGauges() []telemetry.Sample {
+	out := make([]telemetry.Sample, 0, len(p.sinks))
+	for _, s := range p.sinks {
+		out = append(out, telemetry.Sample{Name: telemetry.Key("sink_queue_length", "sink", s.id), Value: int64(s.queue.Len())})
+	}
+	return out
 }
 
 // sourceConsumer is the BatchConsumer handed to one source.
@@ -394,6 +416,9 @@ func (p *Pipeline) shutdown(ctx context.Context) error {
 		if err := s.close(); err != nil {
 			errs = append(errs, fmt.Errorf("sink %s: close: %w", s.id, err))
 		}
+	}
+	if p.metrics != nil {
+		_ = p.metrics.Close()
 	}
 	if p.store != nil {
 		if err := p.store.Close(); err != nil {

@@ -1,0 +1,697 @@
+package evtx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/telemetry"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+	"github.com/castellan-itdr/castellan/mappings/windows"
+	winevtx "github.com/castellan-itdr/castellan/mappings/windows/evtx"
+)
+
+// dataset is event.dataset for every event of this source.
+const dataset = "evtx"
+
+const (
+	// maxBackoff caps the wait between retries of a refused batch.
+	maxBackoff = 30 * time.Second
+	// maxRetired bounds the memory of files no longer matched.
+	maxRetired = 1024
+	// maxWarned bounds the memory of damage already reported.
+	maxWarned = 4096
+	// maxTail bounds the damage held back per file while it is written.
+	maxTail = 64
+	// settleReads is how many reads in a row may report the same damage at
+	// the tail of a file being written before it is reported anyway.
+	settleReads = 3
+	// stopCheck is how many records are read between checks for Shutdown.
+	stopCheck = 256
+)
+
+// Source reads EVTX files, follows the live ones, and hands their records
+// to the pipeline. It implements component.Component. Start and Shutdown may
+// be called from any goroutine.
+type Source struct {
+	cfg *Config
+	set component.SourceSettings
+	log *slog.Logger
+
+	// counter names
+	cEvents, cBytes, cDamagedRecords, cDamagedChunks, cSkippedFiles string
+
+	mu       sync.Mutex
+	started  bool
+	stopOnce sync.Once
+	stop     chan struct{} // closed by Shutdown: stop reading
+	sendCtx  context.Context
+	cancel   context.CancelFunc // aborts an in-flight ConsumeBatch
+	wg       sync.WaitGroup
+	done     chan struct{}
+	doneOnce sync.Once
+
+	// Owned by the poll goroutine.
+	files   map[string]*fileState   // tracked files by absolute path
+	retired map[identity]*fileState // files no longer matched, by identity
+	warned  map[damageKey]struct{}  // damage already reported
+}
+
+// identity is a file's device and inode.
+type identity struct{ dev, ino uint64 }
+
+// position is the checkpoint value of a file: its identity, its size when
+// the record was read, and the id of the last record handed off.
+type position struct {
+	Dev      uint64 `json:"dev"`
+	Ino      uint64 `json:"ino"`
+	RecordID uint64 `json:"record_id"`
+	Size     int64  `json:"size"`
+}
+
+func (p position) identity() identity { return identity{p.Dev, p.Ino} }
+
+// fileState is what the source knows of one file. It moves with the file
+// when the file is renamed to another matched name.
+type fileState struct {
+	path string // absolute, current name
+	id   identity
+	// pos is committed: the pipeline accepted every record up to it.
+	// cursor is where reading got to; it becomes pos when the batch holding
+	// those records is accepted.
+	pos, cursor position
+	// read is set after a complete read; size and mtime are the file's then.
+	read  bool
+	size  int64
+	mtime time.Time
+	// notEVTX marks a file skipped for its content (until it is replaced).
+	notEVTX bool
+	// lastErr is the last open/read problem warned about, not repeated.
+	lastErr string
+	// pending is damage at the tail of a file being written, held back
+	// (by offset) until the file settles: a record still being written
+	// looks damaged until the writer finishes it.
+	pending map[int64]pendingDamage
+}
+
+type pendingDamage struct {
+	d     winevtx.Damage
+	reads int // consecutive reads that reported it
+}
+
+// damageKey names one damaged place: the file (by identity where known, so
+// a renamed file does not warn again) and the offset.
+type damageKey struct {
+	path     string
+	dev, ino uint64
+	off      int64
+}
+
+func newSource(cfg *Config, set component.SourceSettings) *Source {
+	return &Source{
+		cfg:             cfg,
+		set:             set,
+		log:             set.Logger.With("source", set.ID),
+		cEvents:         telemetry.Key("source_events", "source", set.ID),
+		cBytes:          telemetry.Key("source_bytes", "source", set.ID),
+		cDamagedRecords: telemetry.Key("source_damaged_records", "source", set.ID),
+		cDamagedChunks:  telemetry.Key("source_damaged_chunks", "source", set.ID),
+		cSkippedFiles:   telemetry.Key("source_skipped_files", "source", set.ID),
+		stop:            make(chan struct{}),
+		done:            make(chan struct{}),
+		files:           map[string]*fileState{},
+		retired:         map[identity]*fileState{},
+		warned:          map[damageKey]struct{}{},
+	}
+}
+
+// CheckpointKey is the checkpoint key of a file: "file:" + absolute path.
+func CheckpointKey(absPath string) string { return "file:" + absPath }
+
+// Start begins reading in the background and returns at once.
+func (s *Source) Start(_ context.Context, _ component.Host) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("evtx: already started")
+	}
+	select {
+	case <-s.stop:
+		return errors.New("evtx: start after shutdown")
+	default:
+	}
+	s.started = true
+	s.sendCtx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.loop()
+	return nil
+}
+
+// Done is closed when the source has finished: without Follow once every
+// file has been read to its end and handed off; in any case after Shutdown.
+func (s *Source) Done() <-chan struct{} { return s.done }
+
+func (s *Source) finish() { s.doneOnce.Do(func() { close(s.done) }) }
+
+// Shutdown stops reading and waits for the in-flight batch hand-off,
+// aborting it when ctx ends. Records read but not accepted are read again
+// after a restart. Safe without Start and safe twice.
+func (s *Source) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	started := s.started
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.mu.Unlock()
+	if !started {
+		s.finish()
+		return nil
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		// Abort the in-flight hand-off; the goroutine exits on its own.
+		err = fmt.Errorf("evtx: shutdown: %w", ctx.Err())
+	}
+	s.cancel()
+	s.finish()
+	return err
+}
+
+func (s *Source) stopping() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// loop polls the configured paths until Shutdown (or, without Follow, until
+// everything has been read once).
+func (s *Source) loop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.PollInterval)
+	defer t.Stop()
+	first := true
+	for {
+		ok := s.poll(first)
+		first = false
+		if !s.cfg.Follow {
+			if ok {
+				s.finish()
+			}
+			return
+		}
+		if !ok {
+			return
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// send hands one batch to the pipeline, retrying a refused batch with
+// backoff until it is accepted or the source stops. It reports whether the
+// batch was accepted.
+func (s *Source) send(b component.Batch) bool {
+	backoff := min(s.cfg.PollInterval, time.Second)
+	for attempt := 1; ; attempt++ {
+		err := s.set.Next.ConsumeBatch(s.sendCtx, b)
+		if err == nil {
+			s.set.Counters.Add(s.cEvents, int64(len(b.Events)))
+			return true
+		}
+		if s.stopping() {
+			s.log.Warn("evtx: batch not accepted at shutdown; it will be read again after restart",
+				"events", len(b.Events), "error", err)
+			return false
+		}
+		s.log.Warn("evtx: batch refused, retrying", "events", len(b.Events), "attempt", attempt,
+			"retry_in", backoff, "error", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-s.stop:
+			t.Stop()
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// batch accumulates events and the file positions they reach.
+type batch struct {
+	events  []schema.Event
+	pos     map[string]position // by checkpoint key
+	touched map[*fileState]struct{}
+}
+
+func (b *batch) advance(st *fileState) {
+	b.pos[CheckpointKey(st.path)] = st.cursor
+	b.touched[st] = struct{}{}
+}
+
+// flush sends the batch and, once it is accepted, commits the positions it
+// carries. It returns false when the source stops before acceptance.
+func (s *Source) flush(b *batch) bool {
+	if len(b.events) == 0 && len(b.pos) == 0 {
+		return true
+	}
+	keys := make([]string, 0, len(b.pos))
+	for k := range b.pos {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	cps := make([]component.Checkpoint, 0, len(keys))
+	for _, k := range keys {
+		v, _ := json.Marshal(b.pos[k])
+		cps = append(cps, component.Checkpoint{Key: k, Value: v})
+	}
+	if !s.send(component.Batch{Events: b.events, Checkpoints: cps}) {
+		return false
+	}
+	// Everything read so far is in this batch: the cursors are accepted.
+	for st := range b.touched {
+		st.pos = st.cursor
+	}
+	clear(b.events)
+	b.events = b.events[:0]
+	clear(b.pos)
+	clear(b.touched)
+	return true
+}
+
+// poll expands the paths, reconciles the tracked files and reads new
+// records. It returns false when the source is stopping.
+func (s *Source) poll(first bool) bool {
+	paths, matched := s.expand()
+	b := &batch{
+		events:  make([]schema.Event, 0, min(s.cfg.BatchSize, 1024)),
+		pos:     map[string]position{},
+		touched: map[*fileState]struct{}{},
+	}
+	// Checkpoints of newly matched paths, also by identity: a file renamed
+	// while the source was stopped continues from the checkpoint stored
+	// under its old name.
+	cps := map[string]*position{}
+	byID := map[identity]position{}
+	for _, p := range paths {
+		if s.files[p] != nil {
+			continue
+		}
+		if cp := s.checkpoint(p); cp != nil {
+			cps[p] = cp
+			if id := cp.identity(); id != (identity{}) {
+				if old, ok := byID[id]; !ok || cp.RecordID > old.RecordID {
+					byID[id] = *cp
+				}
+			}
+		}
+	}
+	for _, p := range paths {
+		if s.stopping() {
+			return false
+		}
+		if !s.pollPath(p, first, cps[p], byID, b) {
+			return false
+		}
+	}
+	// Files no longer matched (deleted or renamed away).
+	for p, st := range s.files {
+		if !matched[p] {
+			s.retire(p, st)
+		}
+	}
+	return s.flush(b)
+}
+
+// expand returns the absolute regular files the paths name, sorted and as a
+// set: files and glob matches as they are, directories by every *.evtx
+// below them.
+func (s *Source) expand() ([]string, map[string]bool) {
+	out := map[string]bool{}
+	for _, pat := range s.cfg.Paths {
+		matches, err := filepath.Glob(pat)
+		if err != nil {
+			continue // validated in Config.Validate
+		}
+		for _, m := range matches {
+			abs, err := filepath.Abs(m)
+			if err != nil {
+				continue
+			}
+			fi, err := os.Stat(abs)
+			switch {
+			case err != nil:
+			case fi.Mode().IsRegular():
+				out[abs] = true
+			case fi.IsDir():
+				_ = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+					if err != nil {
+						return nil // unreadable subdirectory: skip it
+					}
+					if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".evtx") {
+						out[p] = true
+					}
+					return nil
+				})
+			}
+		}
+	}
+	sorted := make([]string, 0, len(out))
+	for p := range out {
+		sorted = append(sorted, p)
+	}
+	sort.Strings(sorted)
+	return sorted, out
+}
+
+// pollPath handles one matched path: track it if new, notice replacement,
+// read it if it changed.
+func (s *Source) pollPath(path string, first bool, cp *position, byID map[identity]position, b *batch) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return true
+	}
+	dev, ino := fileIdentity(fi)
+	id := identity{dev, ino}
+	st := s.files[path]
+	if st != nil && st.id != id {
+		// Replaced under this name (Windows archived the live log, or it
+		// was deleted and created again). The old file continues under
+		// its new name if that is matched too.
+		s.log.Info("evtx: file replaced, reading the new one from the start", "file", path)
+		s.retire(path, st)
+		st, first, cp = nil, false, nil
+	}
+	if st == nil {
+		st = s.track(path, fi, id, first, cp, byID, b)
+		s.files[path] = st
+		if st.read {
+			return true // positioned at the end
+		}
+	}
+	if st.notEVTX {
+		return true
+	}
+	if st.read && fi.Size() == st.size && fi.ModTime().Equal(st.mtime) {
+		// Unchanged since the last read: damage held back at its tail is
+		// real.
+		s.reportPending(st)
+		return true
+	}
+	if st.read && fi.Size() < st.size {
+		s.log.Info("evtx: file shrank (cleared?), reading it from the start", "file", path)
+		st.cursor = position{Dev: dev, Ino: ino}
+		b.advance(st)
+	}
+	return s.readFile(st, b)
+}
+
+// track starts following a file: where a renamed file left off, at its
+// checkpoint, or per StartAt.
+func (s *Source) track(path string, fi os.FileInfo, id identity, first bool, cp *position, byID map[identity]position, b *batch) *fileState {
+	if id != (identity{}) {
+		// Renamed from another tracked name: keep its state.
+		for q, old := range s.files {
+			if q != path && old.id == id {
+				delete(s.files, q)
+				old.path = path
+				return old
+			}
+		}
+		if old, ok := s.retired[id]; ok {
+			delete(s.retired, id)
+			old.path = path
+			return old
+		}
+	}
+	st := &fileState{path: path, id: id}
+	start := position{Dev: id.dev, Ino: id.ino}
+	renamed, wasRenamed := byID[id]
+	wasRenamed = wasRenamed && id != (identity{}) && fi.Size() >= renamed.Size
+	switch {
+	case cp != nil && cp.identity() == id && fi.Size() >= cp.Size:
+		start = *cp
+	case cp != nil && cp.identity() == id:
+		s.log.Info("evtx: file shrank since checkpoint (cleared?), reading it from the start", "file", path)
+	case wasRenamed:
+		// Renamed while stopped: its old name's checkpoint.
+		start = renamed
+	case cp != nil:
+		s.log.Info("evtx: file replaced since checkpoint, reading it from the start", "file", path)
+	case first && s.cfg.StartAt == StartEnd:
+		s.seekEnd(st, b)
+		return st
+	}
+	st.pos, st.cursor = start, start
+	return st
+}
+
+// seekEnd positions a file after its last record and commits that
+// position, so records written later are all that is read.
+func (s *Source) seekEnd(st *fileState, b *batch) {
+	f, err := os.Open(st.path)
+	if err != nil {
+		return // readFile warns
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return
+	}
+	r, err := winevtx.NewReader(f, fi.Size(), winevtx.Options{})
+	if err != nil {
+		return // readFile warns or skips
+	}
+	last := r.Header().NextRecordID
+	if last > 0 {
+		last-- // the header may lag: look past it
+	}
+	r.SkipTo(last)
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			break
+		}
+		last = max(last, rec.RecordID)
+	}
+	st.cursor = position{Dev: st.id.dev, Ino: st.id.ino, RecordID: last, Size: fi.Size()}
+	st.read, st.size, st.mtime = true, fi.Size(), fi.ModTime()
+	b.advance(st)
+}
+
+// checkpoint reads the committed position of a file; nil when none.
+func (s *Source) checkpoint(path string) *position {
+	if s.set.Checkpoints == nil {
+		return nil
+	}
+	v, err := s.set.Checkpoints.Checkpoint(CheckpointKey(path))
+	if err != nil {
+		s.log.Warn("evtx: cannot read checkpoint, reading from the start", "file", path, "error", err)
+		return nil
+	}
+	if v == nil {
+		return nil
+	}
+	var p position
+	if err := json.Unmarshal(v, &p); err != nil || p.Size < 0 {
+		s.log.Warn("evtx: bad checkpoint, reading from the start", "file", path, "error", err)
+		return nil
+	}
+	return &p
+}
+
+// retire stops tracking a path. The state is remembered by identity so the
+// file, should it appear under another matched name, is not read twice.
+func (s *Source) retire(path string, st *fileState) {
+	delete(s.files, path)
+	s.reportPending(st)
+	if st.id == (identity{}) {
+		return
+	}
+	if len(s.retired) >= maxRetired {
+		clear(s.retired)
+	}
+	s.retired[st.id] = st
+}
+
+// warnOnce logs a file problem unless it is the one logged last for the
+// file.
+func (s *Source) warnOnce(st *fileState, msg string, err error) {
+	if e := msg + err.Error(); e != st.lastErr {
+		st.lastErr = e
+		s.log.Warn(msg, "file", st.path, "error", err)
+	}
+}
+
+// readFile reads the records after the file's cursor to the end of the
+// file, flushing full batches on the way. It returns false when the source
+// is stopping.
+func (s *Source) readFile(st *fileState, b *batch) bool {
+	f, err := os.Open(st.path)
+	if err != nil {
+		s.warnOnce(st, "evtx: cannot open file", err)
+		return true
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		s.warnOnce(st, "evtx: cannot stat file", err)
+		return true
+	}
+	if dev, ino := fileIdentity(fi); (identity{dev, ino}) != st.id {
+		return true // replaced between stat and open: the next poll sees it
+	}
+	size := fi.Size()
+	// tail holds damage not yet followed by a good record: at the end of a
+	// file being written it may be a record the writer has not finished.
+	var tail []winevtx.Damage
+	onDamage := func(d winevtx.Damage) {
+		if _, ok := s.warned[s.damageKey(st, d.Offset)]; ok {
+			return
+		}
+		if !s.cfg.Follow || len(tail) >= maxTail {
+			s.reportDamage(st, d)
+			return
+		}
+		tail = append(tail, d)
+	}
+	r, err := winevtx.NewReader(f, size, winevtx.Options{OnDamage: onDamage})
+	switch {
+	case errors.Is(err, winevtx.ErrNotEVTX) && s.cfg.Follow && size < winevtx.HeaderSize:
+		return true // still being created: look again next poll
+	case errors.Is(err, winevtx.ErrNotEVTX):
+		st.notEVTX = true
+		s.set.Counters.Add(s.cSkippedFiles, 1)
+		s.log.Warn("evtx: not an EVTX file, skipped", "file", st.path, "size", size)
+		return true
+	case err != nil:
+		s.warnOnce(st, "evtx: cannot read file", err)
+		return true
+	}
+	after := st.cursor.RecordID
+	r.SkipTo(after)
+	var bytes int64
+	addBytes := func() {
+		n := r.Stats().Bytes
+		s.set.Counters.Add(s.cBytes, n-bytes)
+		bytes = n
+	}
+	defer addBytes()
+	for n := 1; ; n++ {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// An I/O error: the cursor stays, the next poll tries again.
+			s.warnOnce(st, "evtx: cannot read file", err)
+			return !s.stopping()
+		}
+		for _, d := range tail {
+			s.reportDamage(st, d) // followed by a good record: real damage
+		}
+		tail = tail[:0]
+		if rec.RecordID != 0 && rec.RecordID <= after {
+			continue
+		}
+		b.events = append(b.events, windows.Normalize(&rec, dataset))
+		st.cursor = position{Dev: st.id.dev, Ino: st.id.ino, RecordID: max(st.cursor.RecordID, rec.RecordID), Size: size}
+		b.advance(st)
+		if len(b.events) >= s.cfg.BatchSize {
+			addBytes()
+			if !s.flush(b) {
+				return false
+			}
+		}
+		if n%stopCheck == 0 && s.stopping() {
+			return false
+		}
+	}
+	st.lastErr = ""
+	st.read, st.size, st.mtime = true, size, fi.ModTime()
+	s.holdTail(st, tail)
+	return !s.stopping()
+}
+
+// holdTail keeps damage found at the end of a read for the next look at
+// the file: if the file has not changed by then, or a few reads in a row
+// report it, it is real damage and reported.
+func (s *Source) holdTail(st *fileState, tail []winevtx.Damage) {
+	prev := st.pending
+	st.pending = nil
+	for _, d := range tail {
+		reads := prev[d.Offset].reads + 1
+		if reads >= settleReads {
+			s.reportDamage(st, d)
+			continue
+		}
+		if st.pending == nil {
+			st.pending = map[int64]pendingDamage{}
+		}
+		st.pending[d.Offset] = pendingDamage{d: d, reads: reads}
+	}
+}
+
+// reportPending reports the damage held back for a file.
+func (s *Source) reportPending(st *fileState) {
+	offs := make([]int64, 0, len(st.pending))
+	for off := range st.pending {
+		offs = append(offs, off)
+	}
+	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
+	for _, off := range offs {
+		s.reportDamage(st, st.pending[off].d)
+	}
+	st.pending = nil
+}
+
+func (s *Source) damageKey(st *fileState, off int64) damageKey {
+	if st.id == (identity{}) {
+		return damageKey{path: st.path, off: off}
+	}
+	return damageKey{dev: st.id.dev, ino: st.id.ino, off: off}
+}
+
+// reportDamage counts and warns about one damaged chunk or record, once per
+// file and offset.
+func (s *Source) reportDamage(st *fileState, d winevtx.Damage) {
+	k := s.damageKey(st, d.Offset)
+	if _, ok := s.warned[k]; ok {
+		return
+	}
+	if len(s.warned) >= maxWarned {
+		clear(s.warned)
+	}
+	s.warned[k] = struct{}{}
+	if isChunkDamage(d) {
+		s.set.Counters.Add(s.cDamagedChunks, 1)
+		s.log.Warn("evtx: damaged chunk skipped", "file", st.path, "offset", d.Offset, "chunk", d.Chunk, "error", d.Err)
+		return
+	}
+	s.set.Counters.Add(s.cDamagedRecords, 1)
+	s.log.Warn("evtx: damaged record skipped", "file", st.path, "offset", d.Offset, "chunk", d.Chunk,
+		"record_id", d.RecordID, "error", d.Err)
+}
+
+// isChunkDamage tells a whole-chunk damage (reported at the chunk's own
+// offset) from a record's.
+func isChunkDamage(d winevtx.Damage) bool {
+	return d.Offset >= winevtx.HeaderSize && (d.Offset-winevtx.HeaderSize)%winevtx.ChunkSize == 0
+}
