@@ -44,7 +44,7 @@ func fixtureEvents() []schema.Event {
 			User:   fullUser("admin"),
 			Target: schema.Target{User: fullUser("bob"), Group: schema.Group{Name: "Domain Admins", Domain: "CONTOSO", ID: "S-1-5-21-1-2-3-512"}},
 			Directory: schema.Directory{Object: schema.DirObject{DN: "CN=Domain Admins,CN=Users,DC=contoso,DC=local", Class: "group", GUID: "guid-1", Name: "Domain Admins"},
-				Attribute: "member", Operation: "add", OldValue: "", NewValue: "CN=bob,CN=Users,DC=contoso,DC=local",
+				Attribute: "member", Operation: "add", OldValue: "CN=carol,CN=Users,DC=contoso,DC=local", NewValue: "CN=bob,CN=Users,DC=contoso,DC=local",
 				Properties: "{bf9679c0-0de6-11d0-a285-00aa003049e2}", AccessMask: "0x20"},
 			Service: schema.Service{Name: "evilsvc", File: `C:\evil.exe`, Type: "user mode service", StartType: "auto start", Account: "LocalSystem"},
 			Cloud:   schema.Cloud{App: "Microsoft Graph", AppID: "00000003-0000-0000-c000-000000000000", Operation: "Add member to group"},
