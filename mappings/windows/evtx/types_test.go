@@ -1,0 +1,5 @@
+package evtx
+
+import "github.com/castellan-itdr/castellan/mappings/windows"
+
+type recordT = windows.Record
