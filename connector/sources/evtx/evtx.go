@@ -37,6 +37,9 @@ const (
 	// settleReads is how many reads in a row may report the same damage at
 	// the tail of a file being written before it is reported anyway.
 	settleReads = 3
+	// settleDirty is how long damage at the tail of a file still marked
+	// open (dirty) may stay unchanged before it is reported anyway.
+	settleDirty = time.Minute
 	// stopCheck is how many records are read between checks for Shutdown.
 	stopCheck = 256
 )
@@ -91,10 +94,12 @@ type fileState struct {
 	// cursor is where reading got to; it becomes pos when the batch holding
 	// those records is accepted.
 	pos, cursor position
-	// read is set after a complete read; size and mtime are the file's then.
+	// read is set after a complete read; size, mtime and dirty (the
+	// header's flag) are the file's then.
 	read  bool
 	size  int64
 	mtime time.Time
+	dirty bool
 	// notEVTX marks a file skipped for its content (until it is replaced).
 	notEVTX bool
 	// lastErr is the last open/read problem warned about, not repeated.
@@ -107,7 +112,8 @@ type fileState struct {
 
 type pendingDamage struct {
 	d     winevtx.Damage
-	reads int // consecutive reads that reported it
+	reads int       // consecutive reads that reported it
+	since time.Time // first reported
 }
 
 // damageKey names one damaged place: the file (by identity where known, so
@@ -411,8 +417,9 @@ func (s *Source) pollPath(path string, first bool, cp *position, byID map[identi
 	}
 	if st.read && fi.Size() == st.size && fi.ModTime().Equal(st.mtime) {
 		// Unchanged since the last read: damage held back at its tail is
-		// real.
-		s.reportPending(st)
+		// real, unless the writer still has the file open (dirty) and may
+		// yet finish the record; then it is given settleDirty.
+		s.reportPending(st, !st.dirty)
 		return true
 	}
 	if st.read && fi.Size() < st.size {
@@ -521,7 +528,7 @@ func (s *Source) checkpoint(path string) *position {
 // file, should it appear under another matched name, is not read twice.
 func (s *Source) retire(path string, st *fileState) {
 	delete(s.files, path)
-	s.reportPending(st)
+	s.reportPending(st, true)
 	if st.id == (identity{}) {
 		return
 	}
@@ -625,7 +632,7 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		}
 	}
 	st.lastErr = ""
-	st.read, st.size, st.mtime = true, size, fi.ModTime()
+	st.read, st.size, st.mtime, st.dirty = true, size, fi.ModTime(), r.Header().Dirty
 	s.holdTail(st, tail)
 	return !s.stopping()
 }
@@ -636,30 +643,39 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 func (s *Source) holdTail(st *fileState, tail []winevtx.Damage) {
 	prev := st.pending
 	st.pending = nil
+	now := time.Now()
 	for _, d := range tail {
-		reads := prev[d.Offset].reads + 1
-		if reads >= settleReads {
+		p, ok := prev[d.Offset]
+		if !ok {
+			p.since = now
+		}
+		p.d = d
+		p.reads++
+		if p.reads >= settleReads {
 			s.reportDamage(st, d)
 			continue
 		}
 		if st.pending == nil {
 			st.pending = map[int64]pendingDamage{}
 		}
-		st.pending[d.Offset] = pendingDamage{d: d, reads: reads}
+		st.pending[d.Offset] = p
 	}
 }
 
-// reportPending reports the damage held back for a file.
-func (s *Source) reportPending(st *fileState) {
+// reportPending reports the damage held back for a file: all of it when
+// force is set, else what has waited settleDirty.
+func (s *Source) reportPending(st *fileState, force bool) {
 	offs := make([]int64, 0, len(st.pending))
-	for off := range st.pending {
-		offs = append(offs, off)
+	for off, p := range st.pending {
+		if force || time.Since(p.since) >= settleDirty {
+			offs = append(offs, off)
+		}
 	}
 	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
 	for _, off := range offs {
 		s.reportDamage(st, st.pending[off].d)
+		delete(st.pending, off)
 	}
-	st.pending = nil
 }
 
 func (s *Source) damageKey(st *fileState, off int64) damageKey {

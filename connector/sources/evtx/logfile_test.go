@@ -2,10 +2,12 @@ package evtx
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	winevtx "github.com/castellan-itdr/castellan/mappings/windows/evtx"
 )
@@ -88,31 +90,114 @@ func (l *testLog) writeHeader(lastChunk int, next uint64, dirty bool) {
 	}
 }
 
-// record builds one record with the given id.
-func (l *testLog) record(id uint64) []byte {
-	size := recordHeader + l.body + 4
-	r := make([]byte, size)
+// record builds record id as it sits at chunk offset at: a 4624 logon of
+// user<id> in Binary XML with inline names (names are chunk offsets, so
+// the bytes depend on where the record goes), padded to a fixed size so a
+// chunk holds perChunk records.
+func (l *testLog) record(id uint64, at int) []byte {
 	le := binary.LittleEndian
+	r := make([]byte, recordHeader, recordHeader+l.body+4)
 	le.PutUint32(r[0:], 0x00002a2a)
-	le.PutUint32(r[4:], uint32(size))
 	le.PutUint64(r[8:], id)
 	ft := uint64(time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(id)*time.Second).UnixNano()/100) + 116444736000000000
 	le.PutUint64(r[16:], ft)
-	for i := recordHeader; i < size-4; i++ {
-		r[i] = byte(id) + byte(i)
+	x := binXML{b: r, base: at}
+	x.b = append(x.b, 0x0f, 0x01, 0x01, 0x00) // fragment header
+	x.open("Event", false)
+	x.open("System", false)
+	x.open("Provider", true)
+	x.attr("Name", "Microsoft-Windows-Security-Auditing")
+	x.b = append(x.b, 0x03) // close empty element
+	x.elem("EventID", "4624")
+	x.elem("Channel", "Security")
+	x.elem("Computer", "DC01.corp.local")
+	x.end()
+	x.open("EventData", false)
+	for _, kv := range [][2]string{{"TargetUserName", fmt.Sprintf("user%d", id)}, {"TargetDomainName", "CORP"},
+		{"LogonType", "3"}, {"IpAddress", "10.0.0.7"}} {
+		x.open("Data", true)
+		x.attr("Name", kv[0])
+		x.b = append(x.b, 0x02)
+		x.text(kv[1])
+		x.end()
 	}
+	x.end()
+	x.end()
+	x.b = append(x.b, 0x00) // end of stream
+	size := recordHeader + l.body + 4
+	if len(x.b)+4 > size {
+		l.t.Fatalf("record body of %d bytes does not fit %d", len(x.b), size)
+	}
+	r = x.b[:size]
+	le.PutUint32(r[4:], uint32(size))
 	le.PutUint32(r[size-4:], uint32(size))
 	return r
 }
 
+// binXML writes Binary XML outside templates, names defined inline.
+type binXML struct {
+	b    []byte
+	base int // chunk offset of b[0]
+}
+
+func (x *binXML) name(s string) {
+	u := utf16.Encode([]rune(s))
+	off := x.base + len(x.b) + 4
+	x.b = binary.LittleEndian.AppendUint32(x.b, uint32(off))
+	x.b = binary.LittleEndian.AppendUint32(x.b, 0) // next
+	x.b = binary.LittleEndian.AppendUint16(x.b, 0) // hash, not checked
+	x.b = binary.LittleEndian.AppendUint16(x.b, uint16(len(u)))
+	for _, c := range u {
+		x.b = binary.LittleEndian.AppendUint16(x.b, c)
+	}
+	x.b = binary.LittleEndian.AppendUint16(x.b, 0)
+}
+
+func (x *binXML) open(name string, attrs bool) {
+	if attrs {
+		x.b = append(x.b, 0x41)
+	} else {
+		x.b = append(x.b, 0x01)
+	}
+	x.b = binary.LittleEndian.AppendUint32(x.b, 0) // data size, unused
+	x.name(name)
+	if attrs {
+		x.b = binary.LittleEndian.AppendUint32(x.b, 0) // attribute list size
+	}
+}
+
+func (x *binXML) attr(name, value string) {
+	x.b = append(x.b, 0x06)
+	x.name(name)
+	x.text(value)
+}
+
+func (x *binXML) text(s string) {
+	u := utf16.Encode([]rune(s))
+	x.b = append(x.b, 0x05, 0x01)
+	x.b = binary.LittleEndian.AppendUint16(x.b, uint16(len(u)))
+	for _, c := range u {
+		x.b = binary.LittleEndian.AppendUint16(x.b, c)
+	}
+}
+
+func (x *binXML) elem(name, text string) {
+	x.open(name, false)
+	x.b = append(x.b, 0x02)
+	x.text(text)
+	x.end()
+}
+
+func (x *binXML) end() { x.b = append(x.b, 0x04) }
+
 // add appends n records, each written to the file at once.
 func (l *testLog) add(n int) {
 	for range n {
-		r := l.record(l.nextID)
-		if l.free+len(r) > winevtx.ChunkSize {
+		if l.free+recordHeader+l.body+4 > winevtx.ChunkSize {
 			l.slot++
 			l.resetChunk()
 		}
+		r := l.record(l.nextID, l.free)
 		copy(l.chunk[l.free:], r)
 		l.free += len(r)
 		l.nextID++
@@ -123,7 +208,7 @@ func (l *testLog) add(n int) {
 // addTorn writes the first n bytes of the next record only, as a writer
 // caught in the middle of a record; finish completes it.
 func (l *testLog) addTorn(n int) {
-	r := l.record(l.nextID)
+	r := l.record(l.nextID, l.free)
 	if l.free+len(r) > winevtx.ChunkSize {
 		l.t.Fatal("torn record must fit the current chunk")
 	}

@@ -1,0 +1,697 @@
+package evtx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/telemetry"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// fakeConsumer records every batch and commits checkpoints into a map, which
+// it also serves as the CheckpointReader. It refuses the first fail calls.
+type fakeConsumer struct {
+	mu        sync.Mutex
+	batches   []component.Batch
+	committed map[string][]byte
+	fail      int
+	calls     int
+	block     bool // block until ctx is done
+}
+
+func newFake() *fakeConsumer { return &fakeConsumer{committed: map[string][]byte{}} }
+
+func (f *fakeConsumer) ConsumeBatch(ctx context.Context, b component.Batch) error {
+	f.mu.Lock()
+	f.calls++
+	block := f.block
+	if f.fail > 0 {
+		f.fail--
+		f.mu.Unlock()
+		return errors.New("downstream full")
+	}
+	f.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	evs := append([]schema.Event(nil), b.Events...) // the callee must not keep the slice
+	cps := append([]component.Checkpoint(nil), b.Checkpoints...)
+	f.batches = append(f.batches, component.Batch{Events: evs, Checkpoints: cps})
+	for _, cp := range b.Checkpoints {
+		f.committed[cp.Key] = append([]byte(nil), cp.Value...)
+	}
+	return nil
+}
+
+func (f *fakeConsumer) Checkpoint(key string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.committed[key], nil
+}
+
+func (f *fakeConsumer) events() []schema.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []schema.Event
+	for _, b := range f.batches {
+		out = append(out, b.Events...)
+	}
+	return out
+}
+
+func (f *fakeConsumer) position(t *testing.T, path string) position {
+	t.Helper()
+	abs, _ := filepath.Abs(path)
+	v, _ := f.Checkpoint(CheckpointKey(abs))
+	var p position
+	if v != nil {
+		if err := json.Unmarshal(v, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+func testConfig(paths ...string) *Config {
+	c := NewDefaultConfig()
+	c.Paths = paths
+	c.PollInterval = 10 * time.Millisecond
+	return c
+}
+
+type harness struct {
+	src      *Source
+	fake     *fakeConsumer
+	counters *telemetry.Counters
+	logs     *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const testID = "evtx/test"
+
+func counter(h *harness, name string) int64 {
+	return h.counters.Value(telemetry.Key(name, "source", testID))
+}
+
+func start(t *testing.T, cfg *Config, fake *fakeConsumer) *harness {
+	t.Helper()
+	h := &harness{fake: fake, counters: telemetry.New(), logs: &syncBuffer{}}
+	src, err := New(cfg, component.SourceSettings{
+		ID:          testID,
+		Logger:      slog.New(slog.NewTextHandler(h.logs, nil)),
+		Next:        fake,
+		Checkpoints: fake,
+		Counters:    h.counters,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	h.src = src
+	t.Cleanup(func() { _ = src.Shutdown(context.Background()) })
+	return h
+}
+
+func (h *harness) stop(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.src.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitEvents waits for n events and checks that no record came twice.
+func waitEvents(t *testing.T, f *fakeConsumer, n int) []schema.Event {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.events()) >= n })
+	evs := f.events()
+	if len(evs) != n {
+		t.Fatalf("got %d events, want %d: %v", len(evs), n, recordIDs(evs))
+	}
+	seen := map[string]bool{}
+	for _, e := range evs {
+		if seen[e.ID] {
+			t.Fatalf("record %s delivered twice: %v", e.Event.RecordID, recordIDs(evs))
+		}
+		seen[e.ID] = true
+	}
+	return evs
+}
+
+// settle lets a few polls pass, then checks the event count did not move.
+func settle(t *testing.T, f *fakeConsumer, n int) {
+	t.Helper()
+	time.Sleep(100 * time.Millisecond)
+	if got := len(f.events()); got != n {
+		t.Fatalf("%d events after settling, want %d: %v", got, n, recordIDs(f.events()))
+	}
+}
+
+func recordIDs(evs []schema.Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, e := range evs {
+		out[i], _ = strconv.ParseUint(e.Event.RecordID, 10, 64)
+	}
+	return out
+}
+
+// wantIDs checks the events carry exactly the record ids from..to, in order.
+func wantIDs(t *testing.T, evs []schema.Event, from, to uint64) {
+	t.Helper()
+	ids := recordIDs(evs)
+	if uint64(len(ids)) != to-from+1 {
+		t.Fatalf("record ids %v, want %d..%d", ids, from, to)
+	}
+	for i, id := range ids {
+		if id != from+uint64(i) {
+			t.Fatalf("record ids %v, want %d..%d", ids, from, to)
+		}
+	}
+}
+
+func TestReadsMultiChunkFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := writeLog(t, p, 1, 70) // four chunks
+	if l.slot != 3 {
+		t.Fatalf("test log has %d chunks, want 4", l.slot+1)
+	}
+	cfg := testConfig(p)
+	cfg.BatchSize = 16
+	h := start(t, cfg, newFake())
+	evs := waitEvents(t, h.fake, 70)
+	wantIDs(t, evs, 1, 70)
+	for i, e := range evs {
+		want := time.Date(2024, 3, 1, 10, 0, i+1, 0, time.UTC)
+		if e.Event.Dataset != "evtx" || !e.Timestamp.Equal(want) || e.Event.Kind != schema.KindLogon ||
+			e.User.Name != fmt.Sprintf("user%d", i+1) || e.Host.Name != "DC01.corp.local" || e.Source.IP != "10.0.0.7" {
+			t.Fatalf("event %d = %+v: want a normalized 4624 logon of user%d at %v", i, e, i+1, want)
+		}
+	}
+	for _, b := range h.fake.batches {
+		if len(b.Events) > 16 {
+			t.Errorf("batch of %d events, batch_size 16", len(b.Events))
+		}
+	}
+	fi, _ := os.Stat(p)
+	waitFor(t, "checkpoint at the last record", func() bool { return h.fake.position(t, p).RecordID == 70 })
+	pos := h.fake.position(t, p)
+	if pos.Size != fi.Size() || pos.Ino == 0 {
+		t.Errorf("position = %+v, want size %d and an inode", pos, fi.Size())
+	}
+	if got := counter(h, "source_events"); got != 70 {
+		t.Errorf("source_events = %d", got)
+	}
+	if got := counter(h, "source_bytes"); got < 4*65536 {
+		t.Errorf("source_bytes = %d, want at least four chunks", got)
+	}
+	if got := counter(h, "source_damaged_chunks") + counter(h, "source_damaged_records"); got != 0 {
+		t.Errorf("damage counted on a sound file: %d\n%s", got, h.logs.String())
+	}
+}
+
+func TestDirectoryAndGlob(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "dc01", "archive")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeLog(t, filepath.Join(dir, "dc01", "Security.evtx"), 1, 3)
+	writeLog(t, filepath.Join(sub, "Archive-Security-2024.EVTX"), 100, 102)
+	if err := os.WriteFile(filepath.Join(dir, "dc01", "notes.txt"), []byte("not a log"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	writeLog(t, filepath.Join(other, "System.evtx"), 500, 501)
+	h := start(t, testConfig(dir, filepath.Join(other, "*.evtx")), newFake())
+	waitEvents(t, h.fake, 8)
+	settle(t, h.fake, 8)
+	if got := counter(h, "source_skipped_files"); got != 0 {
+		t.Errorf("a directory's non-.evtx file was tried: skipped = %d", got)
+	}
+	// A file added later is found by the next poll.
+	writeLog(t, filepath.Join(sub, "Archive-Security-2025.evtx"), 200, 201)
+	waitEvents(t, h.fake, 10)
+}
+
+func TestCheckpointResume(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := newTestLog(t, p, 1, 8)
+	l.add(30)
+	fake := newFake()
+	cfg := testConfig(p)
+	cfg.BatchSize = 7
+	h := start(t, cfg, fake)
+	waitEvents(t, fake, 30)
+	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 30 })
+	h.stop(t)
+
+	l.add(15)                 // written while the source was stopped
+	h2 := start(t, cfg, fake) // the same fake reads back what was committed
+	evs := waitEvents(t, fake, 45)
+	wantIDs(t, evs, 1, 45)
+	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 45 })
+	h2.stop(t)
+
+	// start_at: end does not apply to a file with a checkpoint.
+	l.add(2)
+	cfg.StartAt = StartEnd
+	start(t, cfg, fake)
+	wantIDs(t, waitEvents(t, fake, 47), 1, 47)
+}
+
+func TestStartAtEnd(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := newTestLog(t, p, 1, 4) // live: its header still says record 1
+	l.add(25)
+	cfg := testConfig(filepath.Join(dir, "*.evtx"))
+	cfg.StartAt = StartEnd
+	h := start(t, cfg, newFake())
+	waitFor(t, "end checkpoint", func() bool { return h.fake.position(t, p).RecordID == 25 })
+	l.add(3)
+	writeLog(t, filepath.Join(dir, "new.evtx"), 1000, 1001) // appears later: read from the start
+	evs := waitEvents(t, h.fake, 5)
+	for _, id := range recordIDs(evs) {
+		if id <= 25 {
+			t.Errorf("record %d before the end was read", id)
+		}
+	}
+}
+
+func TestLiveTail(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := newTestLog(t, p, 1, 4) // preallocated: the size never changes
+	l.add(10)
+	h := start(t, testConfig(p), newFake())
+	waitEvents(t, h.fake, 10)
+	size0 := fileSize(t, p)
+
+	for i := range 5 { // records appear in place, within and across chunks
+		l.add(7)
+		waitEvents(t, h.fake, 10+7*(i+1))
+	}
+	if l.slot < 1 {
+		t.Fatal("the test should cross a chunk boundary")
+	}
+	if got := fileSize(t, p); got != size0 {
+		t.Fatalf("size changed %d → %d: the test wants in-place writes", size0, got)
+	}
+	// Past the preallocated space the file grows.
+	l.add(3 * l.perChunk())
+	n := 45 + 3*l.perChunk()
+	wantIDs(t, waitEvents(t, h.fake, n), 1, uint64(n))
+
+	// A record caught half written is neither read nor reported as damage;
+	// once finished it arrives.
+	l.addTorn(100)
+	settle(t, h.fake, n)
+	l.finish()
+	l.add(1)
+	wantIDs(t, waitEvents(t, h.fake, n+2), 1, uint64(n+2))
+	settle(t, h.fake, n+2)
+	if got := counter(h, "source_damaged_chunks") + counter(h, "source_damaged_records"); got != 0 {
+		t.Errorf("damage counted while tailing: %d\n%s", got, h.logs.String())
+	}
+	if strings.Contains(h.logs.String(), "damaged") {
+		t.Errorf("damage warned while tailing:\n%s", h.logs.String())
+	}
+}
+
+func fileSize(t *testing.T, p string) int64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+func TestRotation(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := newTestLog(t, p, 1, 2)
+	l.add(5)
+	h := start(t, testConfig(filepath.Join(dir, "*.evtx")), newFake())
+	waitEvents(t, h.fake, 5)
+
+	// Windows archives the full log: the live file is renamed (still being
+	// written to for a moment) and a new one starts.
+	l.add(3)
+	archive := filepath.Join(dir, "Archive-Security-2024-03-01-10-00-00-000.evtx")
+	if err := os.Rename(p, archive); err != nil {
+		t.Fatal(err)
+	}
+	l.add(2)
+	l.close(true)
+	l2 := newTestLog(t, p, 11, 2)
+	l2.add(4)
+	evs := waitEvents(t, h.fake, 14)
+	settle(t, h.fake, 14)
+	wantSet(t, evs, 1, 14)
+	if pos := h.fake.position(t, p); pos.RecordID != 14 {
+		t.Errorf("new file checkpoint = %+v", pos)
+	}
+	if pos := h.fake.position(t, archive); pos.RecordID != 10 {
+		t.Errorf("archive checkpoint = %+v", pos)
+	}
+}
+
+func TestRotationWhileStopped(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := newTestLog(t, p, 1, 2)
+	l.add(5)
+	fake := newFake()
+	cfg := testConfig(filepath.Join(dir, "*.evtx"))
+	h := start(t, cfg, fake)
+	waitEvents(t, fake, 5)
+	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 5 })
+	h.stop(t)
+
+	l.add(3)
+	if err := os.Rename(p, filepath.Join(dir, "Archive-Security-1.evtx")); err != nil {
+		t.Fatal(err)
+	}
+	l.close(true)
+	newTestLog(t, p, 9, 2).add(2)
+	start(t, cfg, fake)
+	evs := waitEvents(t, fake, 10)
+	settle(t, fake, 10)
+	wantSet(t, evs, 1, 10)
+}
+
+// wantSet checks the events carry exactly the record ids from..to, in any
+// order.
+func wantSet(t *testing.T, evs []schema.Event, from, to uint64) {
+	t.Helper()
+	got := map[uint64]bool{}
+	for _, id := range recordIDs(evs) {
+		got[id] = true
+	}
+	for id := from; id <= to; id++ {
+		if !got[id] {
+			t.Fatalf("record %d missing: %v", id, recordIDs(evs))
+		}
+	}
+	if len(got) != int(to-from+1) {
+		t.Fatalf("record ids %v, want %d..%d", recordIDs(evs), from, to)
+	}
+}
+
+func TestDamagedChunk(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := writeLog(t, p, 1, 60) // three chunks
+	per := uint64(l.perChunk())
+	corrupt(t, p, chunkOffset(1), []byte("NotChnk!")) // the middle chunk
+	h := start(t, testConfig(p), newFake())
+	evs := waitEvents(t, h.fake, 60-int(per))
+	settle(t, h.fake, 60-int(per))
+	ids := recordIDs(evs)
+	if ids[per-1] != per || ids[per] != 2*per+1 {
+		t.Errorf("records %v: want chunk 1 (%d..%d) missing and the rest delivered", ids, per+1, 2*per)
+	}
+	if got := counter(h, "source_damaged_chunks"); got != 1 {
+		t.Errorf("source_damaged_chunks = %d, want 1", got)
+	}
+	logs := h.logs.String()
+	if n := strings.Count(logs, "damaged chunk"); n != 1 {
+		t.Errorf("want one warning, got %d:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "offset="+strconv.FormatInt(chunkOffset(1), 10)) || !strings.Contains(logs, "Security.evtx") {
+		t.Errorf("warning lacks file or offset:\n%s", logs)
+	}
+}
+
+func TestDamagedRecord(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	l := writeLog(t, p, 1, 10)
+	recSize := int64(recordHeader + l.body + 4)
+	off := chunkOffset(0) + chunkHeader + 4*recSize  // record 5
+	corrupt(t, p, off+recSize-4, []byte{1, 2, 3, 4}) // its trailing size
+	h := start(t, testConfig(p), newFake())
+	evs := waitEvents(t, h.fake, 4) // framing broken: the rest of the chunk is lost
+	settle(t, h.fake, 4)
+	wantIDs(t, evs, 1, 4)
+	if got := counter(h, "source_damaged_records"); got != 1 {
+		t.Errorf("source_damaged_records = %d, want 1\n%s", got, h.logs.String())
+	}
+	if !strings.Contains(h.logs.String(), "offset="+strconv.FormatInt(off, 10)) {
+		t.Errorf("warning lacks the offset %d:\n%s", off, h.logs.String())
+	}
+}
+
+func TestDirtyFileRead(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "crashed.evtx")
+	l := newTestLog(t, p, 1, 0)
+	l.add(50)
+	l.close(false) // closed dirty, header lagging
+	cfg := testConfig(p)
+	cfg.Follow = false
+	h := start(t, cfg, newFake())
+	<-h.src.Done()
+	wantIDs(t, h.fake.events(), 1, 50)
+}
+
+func TestNotEVTXSkipped(t *testing.T) {
+	dir := t.TempDir()
+	writeLog(t, filepath.Join(dir, "a.evtx"), 1, 2)
+	junk := filepath.Join(dir, "b.evtx.bak")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("plain text "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, testConfig(filepath.Join(dir, "*")), newFake())
+	waitEvents(t, h.fake, 2)
+	settle(t, h.fake, 2)
+	// More polls, still one warning.
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("more text "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, h.fake, 2)
+	if got := counter(h, "source_skipped_files"); got != 1 {
+		t.Errorf("source_skipped_files = %d, want 1", got)
+	}
+	if n := strings.Count(h.logs.String(), "not an EVTX file"); n != 1 {
+		t.Errorf("want one warning, got %d:\n%s", n, h.logs.String())
+	}
+}
+
+func TestConsumeBatchErrorRetried(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "Security.evtx")
+	writeLog(t, p, 1, 9)
+	fake := newFake()
+	fake.fail = 3
+	cfg := testConfig(p)
+	cfg.BatchSize = 2
+	h := start(t, cfg, fake)
+	wantIDs(t, waitEvents(t, fake, 9), 1, 9)
+	if fake.calls < 8 {
+		t.Errorf("calls = %d, want the refused ones retried", fake.calls)
+	}
+	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 9 })
+	if !strings.Contains(h.logs.String(), "retrying") {
+		t.Error("refusal not logged")
+	}
+}
+
+func TestNoFollow(t *testing.T) {
+	dir := t.TempDir()
+	writeLog(t, filepath.Join(dir, "a.evtx"), 1, 30)
+	l := newTestLog(t, filepath.Join(dir, "b.evtx"), 100, 2) // open, dirty
+	l.add(5)
+	cfg := testConfig(dir)
+	cfg.Follow = false
+	cfg.BatchSize = 4
+	h := start(t, cfg, newFake())
+	select {
+	case <-h.src.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done not closed")
+	}
+	if n := len(h.fake.events()); n != 35 {
+		t.Errorf("events = %d, want 35 handed off before Done", n)
+	}
+	l.add(5)
+	settle(t, h.fake, 35) // no longer reading
+}
+
+func TestLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.evtx")
+	writeLog(t, p, 1, 50)
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"shutdown without start", func(t *testing.T) {
+			src, err := New(testConfig(p), component.SourceSettings{Next: newFake()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := src.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-src.Done():
+			default:
+				t.Error("Done open after shutdown")
+			}
+			if err := src.Start(context.Background(), nil); err == nil {
+				t.Fatal("start after shutdown accepted")
+			}
+		}},
+		{"start and shutdown twice", func(t *testing.T) {
+			h := start(t, testConfig(p), newFake())
+			if err := h.src.Start(context.Background(), nil); err == nil {
+				t.Error("second start accepted")
+			}
+			h.stop(t)
+			h.stop(t)
+			select {
+			case <-h.src.Done():
+			default:
+				t.Error("Done open after shutdown")
+			}
+		}},
+		{"shutdown with pending data", func(t *testing.T) {
+			fake := newFake()
+			cfg := testConfig(p)
+			cfg.BatchSize = 1
+			h := start(t, cfg, fake)
+			waitFor(t, "first batch", func() bool { return len(fake.events()) > 0 })
+			h.stop(t)
+			// Whatever was handed off is exactly what the checkpoint covers.
+			n := len(fake.events())
+			if n == 50 {
+				t.Log("everything was handed off before shutdown")
+			}
+			if pos := fake.position(t, p); pos.RecordID != uint64(n) {
+				t.Errorf("checkpoint record %d, events %d", pos.RecordID, n)
+			}
+			// A restart delivers the rest, nothing twice.
+			start(t, cfg, fake)
+			wantIDs(t, waitEvents(t, fake, 50), 1, 50)
+		}},
+		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
+			fake := newFake()
+			fake.block = true
+			h := start(t, testConfig(p), fake)
+			waitFor(t, "a hand-off", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.calls > 0 })
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			if err := h.src.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("err = %v, want deadline exceeded", err)
+			}
+			if pos := fake.position(t, p); pos.RecordID != 0 {
+				t.Errorf("checkpoint moved without acceptance: %+v", pos)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		want []string
+	}{
+		{"defaults with path", func(c *Config) { c.Paths = []string{"/var/log/dc01"} }, nil},
+		{"nothing", func(c *Config) {}, []string{"paths: at least one"}},
+		{"empty and bad glob", func(c *Config) { c.Paths = []string{"", "/x/[a"} },
+			[]string{"paths[0]: empty path", "paths[1]: invalid glob"}},
+		{"many", func(c *Config) {
+			c.Paths = []string{"a"}
+			c.StartAt = "middle"
+			c.BatchSize = 0
+			c.PollInterval = 0
+		}, []string{"start_at: must be beginning or end", "batch_size: must be > 0", "poll_interval: must be > 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewDefaultConfig()
+			tt.mod(c)
+			err := c.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	d := NewDefaultConfig()
+	if !d.Follow || d.StartAt != StartBeginning || d.PollInterval != 2*time.Second || d.BatchSize != 1000 {
+		t.Errorf("defaults = %+v", d)
+	}
+	if _, err := New(NewDefaultConfig(), component.SourceSettings{Next: newFake()}); err == nil {
+		t.Error("New accepted an invalid config")
+	}
+	if _, err := New(testConfig("x"), component.SourceSettings{}); err == nil {
+		t.Error("New accepted no consumer")
+	}
+}
