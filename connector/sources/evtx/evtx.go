@@ -408,9 +408,6 @@ func (s *Source) pollPath(path string, first bool, cp *position, byID map[identi
 	if st == nil {
 		st = s.track(path, fi, id, first, cp, byID, b)
 		s.files[path] = st
-		if st.read {
-			return true // positioned at the end
-		}
 	}
 	if st.notEVTX {
 		return true
@@ -434,9 +431,11 @@ func (s *Source) pollPath(path string, first bool, cp *position, byID map[identi
 // checkpoint, or per StartAt.
 func (s *Source) track(path string, fi os.FileInfo, id identity, first bool, cp *position, byID map[identity]position, b *batch) *fileState {
 	if id != (identity{}) {
-		// Renamed from another tracked name: keep its state.
+		// Renamed from another tracked name, or back into the matched
+		// names: keep its state. A smaller file is another one that got
+		// the inode of a deleted file.
 		for q, old := range s.files {
-			if q != path && old.id == id {
+			if q != path && old.id == id && fi.Size() >= old.size {
 				delete(s.files, q)
 				old.path = path
 				return old
@@ -444,8 +443,10 @@ func (s *Source) track(path string, fi os.FileInfo, id identity, first bool, cp 
 		}
 		if old, ok := s.retired[id]; ok {
 			delete(s.retired, id)
-			old.path = path
-			return old
+			if fi.Size() >= old.size {
+				old.path = path
+				return old
+			}
 		}
 	}
 	st := &fileState{path: path, id: id}
