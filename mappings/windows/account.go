@@ -40,7 +40,10 @@ func mapAccount(action string) mapper {
 			ev.Directory.Attribute = "userAccountControl"
 			ev.Directory.NewValue = uac
 			ev.Directory.Operation = "modify"
+			setName(ev.Original, "UserAccountControlFlags", messageNames(uac, uacMessage))
 		}
+		setName(ev.Original, "OldUacValueFlags", uacFlags(r.get("OldUacValue")))
+		setName(ev.Original, "NewUacValueFlags", uacFlags(r.get("NewUacValue")))
 		if r.EventID == 4794 {
 			ev.Source.Hostname = r.get("Workstation")
 			if st := hexCode(r.get("Status")); !success(st) {
@@ -104,6 +107,22 @@ func mapGroupMember(op, action string) mapper {
 			} else {
 				ev.Directory.OldValue = member
 			}
+		}
+	}
+}
+
+// mapGroup maps the group lifecycle events (created, deleted, type changed):
+// user = Subject, target.group = Target*.
+func mapGroup(action string) mapper {
+	return func(r *Record, ev *schema.Event) {
+		ev.Event.Kind = schema.KindAccountChange
+		ev.Event.Action = action
+		ev.Event.Outcome = schema.OutcomeSuccess
+		ev.User = subject(r)
+		ev.Target.Group = schema.Group{
+			Name:   r.get("TargetUserName"),
+			Domain: r.get("TargetDomainName"),
+			ID:     r.get("TargetSid"),
 		}
 	}
 }

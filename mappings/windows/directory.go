@@ -49,8 +49,9 @@ func mapDirectoryAccess(r *Record, ev *schema.Event) {
 	ev.Directory.AccessMask = hexCode(r.get("AccessMask"))
 	ev.Directory.Operation = "access"
 	name := r.get("ObjectName")
-	ev.Directory.Object = schema.DirObject{DN: name, Class: r.get("ObjectType"), GUID: braceGUID(name)}
+	ev.Directory.Object = schema.DirObject{DN: name, Class: className(r.get("ObjectType")), GUID: braceGUID(name)}
 	ev.Event.Outcome = schema.OutcomeSuccess
+	dsAccessNames(r, ev)
 	if isReplication(props) {
 		ev.Event.Kind = schema.KindReplicationRequest
 		ev.Event.Action = "replication-requested"
@@ -60,6 +61,48 @@ func mapDirectoryAccess(r *Record, ev *schema.Event) {
 	ev.Event.Action = "object-accessed"
 }
 
+// dsAccessNames decodes the Properties, AccessMask and AccessList of a
+// directory service access (4661, 4662) into Original.
+func dsAccessNames(r *Record, ev *schema.Event) {
+	setName(ev.Original, "PropertiesNames", guidNames(ev.Directory.Properties))
+	setName(ev.Original, "AccessMaskNames", dsAccessMaskNames(ev.Directory.AccessMask))
+	setName(ev.Original, "AccessListNames", messageNames(r.get("AccessList"), messageText))
+}
+
+// mapHandleRequest: 4661 a handle to an object was requested, logged by the
+// SAM (ObjectServer "Security Account Manager", ObjectType SAM_USER,
+// SAM_GROUP, SAM_ALIAS, SAM_DOMAIN...) and by the directory service
+// (ObjectServer "DS", ObjectType a class GUID). Logged for success and
+// failure; EventData does not tell which.
+func mapHandleRequest(r *Record, ev *schema.Event) {
+	ev.Event.Kind = schema.KindDirectoryChange
+	ev.Event.Action = "object-handle-requested"
+	ev.Event.Outcome = schema.OutcomeUnknown
+	ev.User = subject(r)
+	ev.Directory.Operation = "access"
+	ev.Directory.Properties = strings.ToLower(r.get("Properties"))
+	mask := hexCode(r.get("AccessMask"))
+	ev.Directory.AccessMask = mask
+	obj := schema.DirObject{Class: className(r.get("ObjectType"))}
+	switch name := r.get("ObjectName"); {
+	case braceGUID(name) != "":
+		obj.GUID = braceGUID(name)
+	case strings.IndexByte(name, '=') > 0:
+		obj.DN, obj.Name = name, firstRDNValue(name)
+	default:
+		obj.Name = name // a SID or an account name
+	}
+	ev.Directory.Object = obj
+	if strings.EqualFold(r.get("ObjectServer"), "DS") {
+		dsAccessNames(r, ev)
+	} else {
+		// SAM access masks are not directory rights: decode only the GUIDs
+		// and the generic access list ids.
+		setName(ev.Original, "PropertiesNames", guidNames(ev.Directory.Properties))
+		setName(ev.Original, "AccessListNames", messageNames(r.get("AccessList"), messageText))
+	}
+}
+
 // dirObject reads the ObjectDN / ObjectClass / ObjectGUID fields of 5136-5141.
 func dirObject(r *Record, dnKey string) schema.DirObject {
 	dn := r.get(dnKey)
@@ -67,7 +110,7 @@ func dirObject(r *Record, dnKey string) schema.DirObject {
 	if g := braceGUID(guid); g != "" {
 		guid = g
 	}
-	return schema.DirObject{DN: dn, Class: r.get("ObjectClass"), GUID: guid, Name: firstRDNValue(dn)}
+	return schema.DirObject{DN: dn, Class: className(r.get("ObjectClass")), GUID: guid, Name: firstRDNValue(dn)}
 }
 
 // mapDirectoryModify: 5136 a directory service object was modified (one
@@ -80,6 +123,9 @@ func mapDirectoryModify(r *Record, ev *schema.Event) {
 	ev.Directory.Operation = "modify"
 	ev.Directory.Attribute = r.get("AttributeLDAPDisplayName")
 	value := r.get("AttributeValue")
+	// Security descriptors (SDDL) and gPLink values name rights and
+	// attributes by GUID.
+	setName(ev.Original, "AttributeValueNames", guidNames(value))
 	switch r.get("OperationType") {
 	case opValueDeleted:
 		ev.Event.Action = "attribute-value-deleted"

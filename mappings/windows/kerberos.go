@@ -10,30 +10,15 @@ import (
 // etypes maps a Kerberos encryption type (hex, lower case) to its name.
 var etypes = map[string]string{
 	"0x1":  "des-cbc-crc",
+	"0x2":  "des-cbc-md4",
 	"0x3":  "des-cbc-md5",
+	"0x10": "des3-cbc-sha1",
 	"0x11": "aes128-cts-hmac-sha1-96",
 	"0x12": "aes256-cts-hmac-sha1-96",
 	"0x17": "rc4-hmac",
+	"0x13": "aes128-cts-hmac-sha256-128",
+	"0x14": "aes256-cts-hmac-sha384-192",
 	"0x18": "rc4-hmac-exp",
-}
-
-// kerberosReasons names common Kerberos result codes (RFC 4120).
-var kerberosReasons = map[string]string{
-	"0x6":  "unknown principal",
-	"0x7":  "unknown server",
-	"0xc":  "policy restriction",
-	"0xd":  "bad option",
-	"0xe":  "etype not supported",
-	"0x10": "pkinit pre-auth not supported",
-	"0x12": "revoked/disabled",
-	"0x17": "password expired",
-	"0x18": "bad password",
-	"0x19": "pre-auth required",
-	"0x1b": "server user-to-user only",
-	"0x1f": "integrity check failed",
-	"0x20": "ticket expired",
-	"0x25": "clock skew",
-	"0x3c": "generic error",
 }
 
 // etypeName maps TicketEncryptionType to a name; 0xffffffff (failure) and
@@ -76,7 +61,9 @@ func kerberosCommon(r *Record, ev *schema.Event) {
 	setSource(r, ev)
 	ev.Auth.Kerberos.Etype = etypeName(r.get("TicketEncryptionType"))
 	ev.Auth.Kerberos.TicketOptions = hexCode(r.get("TicketOptions"))
+	setName(ev.Original, "TicketOptionsFlags", ticketOptionFlags(ev.Auth.Kerberos.TicketOptions))
 	ev.Auth.Kerberos.PreauthType = preauthType(r.get("PreAuthType"))
+	setName(ev.Original, "PreAuthTypeName", preauthTypes[ev.Auth.Kerberos.PreauthType])
 	status := hexCode(r.get("Status"))
 	ev.Auth.Kerberos.Status = status
 	if success(status) {
@@ -84,7 +71,8 @@ func kerberosCommon(r *Record, ev *schema.Event) {
 	} else {
 		ev.Event.Outcome = schema.OutcomeFailure
 		ev.Auth.FailureCode = status
-		ev.Event.Reason = kerberosReasons[status]
+		ev.Event.Reason = kdcErrors[status].reason
+		setName(ev.Original, "StatusName", kdcErrors[status].name)
 	}
 	if svc := r.get("ServiceName"); svc != "" {
 		ev.Target.Service = svc

@@ -7,22 +7,16 @@ import (
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
-// logonFailureReasons names the common NTSTATUS codes of 4625 / 4776.
-var logonFailureReasons = map[string]string{
-	"0xc0000064": "unknown user",
-	"0xc000006a": "bad password",
-	"0xc000006d": "bad user name or password",
-	"0xc000006e": "account restriction",
-	"0xc000006f": "logon time restriction",
-	"0xc0000070": "workstation restriction",
-	"0xc0000071": "password expired",
-	"0xc0000072": "account disabled",
-	"0xc0000193": "account expired",
-	"0xc0000224": "password must change",
-	"0xc0000234": "account locked out",
-	"0xc000015b": "logon type not granted",
-	"0xc0000133": "clock skew",
-	"0xc0000413": "authentication firewall",
+// statusReason is the short reason of an NTSTATUS code ("" if unknown).
+func statusReason(code string) string { return ntStatus[code].reason }
+
+// setStatusNames adds StatusName / SubStatusName for the NTSTATUS fields.
+func setStatusNames(r *Record, ev *schema.Event, keys ...string) {
+	for _, k := range keys {
+		if c := hexCode(r.get(k)); !success(c) {
+			setName(ev.Original, k+"Name", ntStatus[c].name)
+		}
+	}
 }
 
 // authProtocol maps an authentication package name to auth.protocol.
@@ -56,7 +50,7 @@ func logonCommon(r *Record, ev *schema.Event) {
 	ev.User = targetUser(r)
 	setSource(r, ev)
 	ev.Source.Hostname = r.get("WorkstationName")
-	ev.Auth.LogonType, _ = strconv.Atoi(r.get("LogonType"))
+	setLogonType(r, ev)
 	ev.Auth.Package = r.get("AuthenticationPackageName")
 	ev.Auth.Protocol = authProtocol(ev.Auth.Package)
 	ev.Auth.Process = r.get("LogonProcessName")
@@ -86,7 +80,16 @@ func mapLogonFailure(r *Record, ev *schema.Event) {
 		code = sub
 	}
 	ev.Auth.FailureCode = code
-	ev.Event.Reason = logonFailureReasons[code]
+	ev.Event.Reason = statusReason(code)
+	setStatusNames(r, ev, "Status", "SubStatus")
+	setName(ev.Original, "FailureReasonName", messageNames(r.get("FailureReason"), messageText))
+}
+
+// setLogonType fills auth.logon_type and Original["LogonTypeName"].
+func setLogonType(r *Record, ev *schema.Event) {
+	lt := r.get("LogonType")
+	ev.Auth.LogonType, _ = strconv.Atoi(lt)
+	setName(ev.Original, "LogonTypeName", logonTypes[lt])
 }
 
 // mapExplicitLogon: 4648 a logon was attempted using explicit credentials.

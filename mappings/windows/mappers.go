@@ -1,5 +1,7 @@
 package windows
 
+import "strings"
+
 // securityMappers are Security-log event ids; they apply when the record
 // comes from the Security channel, ForwardedEvents, or the auditing provider.
 var securityMappers = map[int]mapper{
@@ -7,6 +9,16 @@ var securityMappers = map[int]mapper{
 	4624: mapLogon,
 	4625: mapLogonFailure,
 	4648: mapExplicitLogon,
+	// other.go
+	4634: mapLogoff("logged-off"),
+	4647: mapLogoff("logoff-initiated"),
+	4672: mapOtherAction("special-privileges-assigned"),
+	4673: mapPrivilegedService,
+	4698: mapOtherAction("scheduled-task-created"),
+	4798: mapGroupEnumeration,
+	4799: mapGroupEnumeration,
+	5140: mapShareAccess("network-share-accessed"),
+	5145: mapShareAccess("network-share-object-checked"),
 	// kerberos.go
 	4768: mapKerberosTGT,
 	4769: mapKerberosServiceTicket,
@@ -15,6 +27,7 @@ var securityMappers = map[int]mapper{
 	// ntlm.go
 	4776: mapNTLM,
 	// directory.go
+	4661: mapHandleRequest,
 	4662: mapDirectoryAccess,
 	5136: mapDirectoryModify,
 	5137: mapDirectoryObject("add", "object-created"),
@@ -36,14 +49,31 @@ var securityMappers = map[int]mapper{
 	4765: mapAccount("sid-history-added"),
 	4766: mapAccount("sid-history-add-failed"),
 	4767: mapAccount("user-account-unlocked"),
+	4780: mapAccount("admin-account-acl-set"),
 	4781: mapAccountRename,
 	4794: mapAccount("dsrm-password-set-attempted"),
+	4727: mapGroup("security-global-group-created"),
+	4730: mapGroup("security-global-group-deleted"),
+	4731: mapGroup("security-local-group-created"),
+	4753: mapGroup("distribution-global-group-deleted"),
+	4758: mapGroup("security-universal-group-deleted"),
+	4763: mapGroup("distribution-universal-group-deleted"),
+	4764: mapGroup("group-type-changed"),
 	4728: mapGroupMember("add", "member-added-to-global-group"),
 	4732: mapGroupMember("add", "member-added-to-local-group"),
 	4756: mapGroupMember("add", "member-added-to-universal-group"),
 	4729: mapGroupMember("delete", "member-removed-from-global-group"),
 	4733: mapGroupMember("delete", "member-removed-from-local-group"),
 	4757: mapGroupMember("delete", "member-removed-from-universal-group"),
+	// certsvc.go
+	4882: mapCertServices("certificate-services-permissions-changed"),
+	4885: mapCertServices("audit-filter-changed"),
+	4886: mapCertServices("certificate-requested"),
+	4887: mapCertServices("certificate-issued"),
+	4890: mapCertServices("manager-settings-changed"),
+	4896: mapCertServices("rows-deleted"),
+	4898: mapCertServices("template-loaded"),
+	4899: mapCertServices("template-updated"),
 	// system.go
 	4697: mapServiceInstall4697,
 	4719: mapAuditPolicy,
@@ -54,4 +84,34 @@ var securityMappers = map[int]mapper{
 var systemMappers = map[int]mapper{
 	7045: mapServiceInstall7045,
 	104:  mapLogCleared("event-log-cleared"),
+}
+
+// ntlmMappers are Microsoft-Windows-NTLM/Operational event ids, checked
+// against the channel or provider.
+var ntlmMappers = map[int]mapper{
+	8004: mapNTLMAudit,
+}
+
+// NTLM operational log names.
+const (
+	ProviderNTLM = "Microsoft-Windows-NTLM"
+	ChannelNTLM  = "Microsoft-Windows-NTLM/Operational"
+)
+
+func isNTLM(r *Record, channel string) bool {
+	return strings.EqualFold(channel, ChannelNTLM) || strings.EqualFold(r.Provider, ProviderNTLM)
+}
+
+// mapperFor returns the mapper for r, nil when r stays KindOther.
+func mapperFor(r *Record, channel string) mapper {
+	if m, ok := securityMappers[r.EventID]; ok && isSecurity(r, channel) {
+		return m
+	}
+	if m, ok := systemMappers[r.EventID]; ok && isSystem(r, channel) {
+		return m
+	}
+	if m, ok := ntlmMappers[r.EventID]; ok && isNTLM(r, channel) {
+		return m
+	}
+	return nil
 }

@@ -20,5 +20,23 @@ func mapNTLM(r *Record, ev *schema.Event) {
 	}
 	ev.Event.Outcome = schema.OutcomeFailure
 	ev.Auth.FailureCode = status
-	ev.Event.Reason = logonFailureReasons[status]
+	ev.Event.Reason = statusReason(status)
+	setStatusNames(r, ev, "Status")
+}
+
+// mapNTLMAudit: Microsoft-Windows-NTLM/Operational 8004, NTLM authentication
+// to this domain controller (audit). SChannelName is the server that passed
+// the authentication through; WorkstationName the client. The event does not
+// tell the result.
+func mapNTLMAudit(r *Record, ev *schema.Event) {
+	ev.Event.Kind = schema.KindNTLMAuth
+	ev.Event.Action = "ntlm-authentication-audited"
+	ev.Event.Outcome = schema.OutcomeUnknown
+	ev.Auth.Protocol = "ntlm"
+	ev.User = r.user("UserName", "DomainName", "", "")
+	ws := r.get("WorkstationName")
+	ev.Source.Hostname = ws
+	ev.Auth.NTLM.Workstation = ws
+	ev.Destination.Hostname = r.get("SChannelName")
+	setName(ev.Original, "SChannelTypeName", secureChannelTypes[r.get("SChannelType")])
 }

@@ -36,18 +36,13 @@ const (
 // mapper fills the family-specific parts of ev from r.
 type mapper func(r *Record, ev *schema.Event)
 
-// otherActions names a few frequent events that stay KindOther.
+// otherActions names a few frequent events without a family mapper; they
+// stay KindOther from any channel.
 var otherActions = map[int]string{
-	4634: "logged-off",
-	4647: "logoff-initiated",
-	4672: "special-privileges-assigned",
 	4688: "process-created",
 	4689: "process-exited",
-	4698: "scheduled-task-created",
 	4699: "scheduled-task-deleted",
 	4702: "scheduled-task-updated",
-	5140: "network-share-accessed",
-	5145: "network-share-object-checked",
 }
 
 // Normalize maps r to an Event. dataset names the transport ("winjson",
@@ -91,22 +86,12 @@ func normalize(r *Record, dataset string, orig map[string]string) schema.Event {
 	} else {
 		ev.ID = hashID(r, channel)
 	}
-	if m := lookup(r, channel); m != nil {
+	if m := mapperFor(r, channel); m != nil {
 		m(r, &ev)
 	} else {
 		mapOther(r, &ev)
 	}
 	return ev
-}
-
-func lookup(r *Record, channel string) mapper {
-	if m, ok := securityMappers[r.EventID]; ok && isSecurity(r, channel) {
-		return m
-	}
-	if m, ok := systemMappers[r.EventID]; ok && isSystem(r, channel) {
-		return m
-	}
-	return nil
 }
 
 func isSecurity(r *Record, channel string) bool {

@@ -126,7 +126,7 @@ func TestNormalizeFields(t *testing.T) {
 		{13, map[string]string{"event.kind": "ntlm_auth", "event.outcome": "success", "auth.ntlm.workstation": "WS-042", "source.hostname": "WS-042", "auth.protocol": "ntlm"}},
 		{14, map[string]string{"event.outcome": "failure", "auth.failure_code": "0xc000006a"}},
 		{15, map[string]string{"event.kind": "replication_request", "user.name": "mallory", "directory.access_mask": "0x100",
-			"directory.object.guid": "7c9ca4f5-28c4-4e4b-b5f1-6a1c6a1e5a11", "directory.object.class": "%{19195a5b-6da0-11d0-afd3-00c04fd930c9}"}},
+			"directory.object.guid": "7c9ca4f5-28c4-4e4b-b5f1-6a1c6a1e5a11", "directory.object.class": "domainDNS", "original.PropertiesNames": "DS-Replication-Get-Changes-All, domainDNS", "original.AccessListNames": "Control Access", "original.AccessMaskNames": "ControlAccess"}},
 		{16, map[string]string{"event.kind": "directory_change", "directory.operation": "access"}},
 		{17, map[string]string{"event.kind": "directory_change", "directory.attribute": "servicePrincipalName", "directory.new_value": "MSSQLSvc/db01.corp.local:1433",
 			"directory.object.dn": "CN=svc_sql,OU=Service Accounts,DC=corp,DC=local", "directory.object.class": "user", "directory.object.name": "svc_sql"}},
