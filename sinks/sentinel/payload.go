@@ -1,0 +1,172 @@
+package sentinel
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/castellan-itdr/castellan/mappings/asim"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+	"github.com/castellan-itdr/castellan/sinks/delivery"
+)
+
+// encodeRow turns a queued record into the JSON of its table row.
+func encodeRow(it *delivery.Item) ([]byte, error) {
+	switch it.Kind {
+	case schema.RecordEvent:
+		var e schema.Event
+		if err := json.Unmarshal(it.Body, &e); err != nil {
+			return nil, err
+		}
+		return json.Marshal(asim.FromEvent(&e))
+	case schema.RecordAlert:
+		var a schema.Alert
+		if err := json.Unmarshal(it.Body, &a); err != nil {
+			return nil, err
+		}
+		return json.Marshal(asim.FromAlert(&a))
+	case schema.RecordIncident:
+		var in schema.Incident
+		if err := json.Unmarshal(it.Body, &in); err != nil {
+			return nil, err
+		}
+		return json.Marshal(asim.FromIncident(&in))
+	}
+	return nil, fmt.Errorf("no Sentinel table for %s records", it.Kind)
+}
+
+// call is one packed upload: the gzip body and the batch indexes of its rows.
+type call struct {
+	body []byte
+	idx  []int
+	raw  int // uncompressed JSON size
+}
+
+// packer greedily fills gzip bodies up to a compressed and an uncompressed
+// limit.
+//
+// The compressed size of rows still inside the compressor is unknown, so
+// the packer keeps an exact count L of the bytes written at the last flush
+// and bounds the pending rows U by their incompressible worst case: a row
+// is added while L + worst(U + row) stays within the limit; when it would
+// not, the compressor is flushed (L becomes exact again, U zero) and the
+// test repeated. Far from the limit flushes are rare; near it the packer
+// flushes per row, so a call ends within one row's worth of the limit
+// without ever exceeding it.
+type packer struct {
+	limit    int // compressed bytes per call
+	rawLimit int // uncompressed bytes per call
+}
+
+// worst is the largest deflate output for n input bytes plus a sync flush:
+// stored blocks of at most 65,535 bytes with 5-byte headers, and slack for
+// block boundaries.
+func worst(n int) int { return n + 5*(n/16384+2) + 5 }
+
+// trailer bounds what the worst case leaves out: the 10-byte gzip header
+// (before the first flush), the final block and the 8-byte gzip trailer.
+const trailer = 32
+
+var gzPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return w
+}}
+
+// pack splits rows (with their batch indexes) into calls. A row that
+// cannot fit even alone is returned in tooBig.
+func (p packer) pack(rows [][]byte, idx []int) (calls []call, tooBig []int) {
+	zw := gzPool.Get().(*gzip.Writer)
+	defer gzPool.Put(zw)
+	var buf bytes.Buffer
+	var cur call
+	flushedAt, pending := 0, 0 // L and U
+	start := func() {
+		buf = bytes.Buffer{}
+		buf.Grow(p.limit + 4096)
+		zw.Reset(&buf)
+		_, _ = zw.Write([]byte{'['})
+		cur = call{raw: 1}
+		pending = 1
+		flushedAt = 0
+	}
+	finish := func() {
+		_, _ = zw.Write([]byte{']'})
+		_ = zw.Close()
+		cur.raw++
+		cur.body = buf.Bytes()
+		calls = append(calls, cur)
+	}
+	fits := func(n int) bool {
+		return flushedAt+worst(pending+n)+trailer <= p.limit && cur.raw+n+1 <= p.rawLimit
+	}
+	start()
+	for i, row := range rows {
+		n := len(row) + 1 // the comma or closing bracket
+		if !fits(n) && pending > 0 {
+			_ = zw.Flush()
+			flushedAt, pending = buf.Len(), 0
+		}
+		if !fits(n) {
+			if len(cur.idx) > 0 {
+				finish()
+				start()
+			}
+			if !fits(n) {
+				// Alone and over the worst case: it may still compress under
+				// the limit; try it in a call of its own.
+				single, ok := p.alone(row)
+				if !ok {
+					tooBig = append(tooBig, idx[i])
+					continue
+				}
+				calls = append(calls, call{body: single, idx: []int{idx[i]}, raw: len(row) + 2})
+				continue
+			}
+		}
+		if len(cur.idx) > 0 {
+			_, _ = zw.Write([]byte{','})
+		}
+		_, _ = zw.Write(row)
+		cur.idx = append(cur.idx, idx[i])
+		cur.raw += n
+		pending += n
+	}
+	if len(cur.idx) > 0 {
+		finish()
+	}
+	return calls, tooBig
+}
+
+// alone compresses one row as its own call and reports whether it fits.
+func (p packer) alone(row []byte) ([]byte, bool) {
+	if len(row)+2 > p.rawLimit {
+		return nil, false
+	}
+	body, err := gzipRows([][]byte{row})
+	if err != nil || len(body) > p.limit {
+		return nil, false
+	}
+	return body, true
+}
+
+// gzipRows compresses rows as one JSON array.
+func gzipRows(rows [][]byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzPool.Get().(*gzip.Writer)
+	defer gzPool.Put(zw)
+	zw.Reset(&buf)
+	_, _ = zw.Write([]byte{'['})
+	for i, r := range rows {
+		if i > 0 {
+			_, _ = zw.Write([]byte{','})
+		}
+		_, _ = zw.Write(r)
+	}
+	_, _ = zw.Write([]byte{']'})
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
