@@ -29,7 +29,9 @@
 //     or, after SetHealth, 503 with code 18–20 or 23.
 //
 // Faults (FailNext, FailFor, DropResponses) come from sinktest.Faults: 503
-// answers code 9, 429 code 26, other 5xx code 8, with Retry-After when asked.
+// answers code 9, 429 code 26, 400 code 6 (without invalid-event-number),
+// 401 code 2, 403 code 4, 413, other statuses code 8, with Retry-After when
+// asked.
 //
 // The double does not deduplicate: Accepted lists the castellan id of every
 // stored copy (fields.castellan_id, else event.id).

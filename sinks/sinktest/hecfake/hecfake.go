@@ -309,7 +309,9 @@ func (s *Server) fault(w http.ResponseWriter, f sinktest.Fault) {
 	case f.Status == http.StatusForbidden:
 		reply(w, f.Status, "Invalid token", 4)
 	case f.Status == http.StatusBadRequest:
-		reply(w, f.Status, "Invalid data format", 6, "invalid-event-number", 0)
+		// A whole-request data error, without invalid-event-number (use
+		// Reject for the per-event form).
+		reply(w, f.Status, "Invalid data format", 6)
 	default:
 		reply(w, f.Status, "Internal server error", 8)
 	}
