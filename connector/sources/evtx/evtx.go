@@ -42,6 +42,11 @@ const (
 	settleDirty = time.Minute
 	// stopCheck is how many records are read between checks for Shutdown.
 	stopCheck = 256
+	// racyWindow: a file read less than this after its last modification
+	// is read again at the next poll even if size and mtime look the same,
+	// since file systems stamp mtime with a coarse clock and a write in the
+	// same tick as the read would go unseen.
+	racyWindow = time.Second
 )
 
 // Source reads EVTX files, follows the live ones, and hands their records
@@ -69,6 +74,7 @@ type Source struct {
 	files   map[string]*fileState   // tracked files by absolute path
 	retired map[identity]*fileState // files no longer matched, by identity
 	warned  map[damageKey]struct{}  // damage already reported
+	settle  int                     // settleReads; tests lower or raise it
 }
 
 // identity is a file's device and inode.
@@ -100,6 +106,13 @@ type fileState struct {
 	size  int64
 	mtime time.Time
 	dirty bool
+	// racy is set when the read was too close to the last modification
+	// to trust mtime (see racyWindow), or stopped at a gap.
+	racy bool
+	// gapAt is the missing record id a read of a live file stopped at, and
+	// gapReads how many reads in a row did.
+	gapAt    uint64
+	gapReads int
 	// notEVTX marks a file skipped for its content (until it is replaced).
 	notEVTX bool
 	// lastErr is the last open/read problem warned about, not repeated.
@@ -139,6 +152,7 @@ func newSource(cfg *Config, set component.SourceSettings) *Source {
 		files:           map[string]*fileState{},
 		retired:         map[identity]*fileState{},
 		warned:          map[damageKey]struct{}{},
+		settle:          settleReads,
 	}
 }
 
@@ -412,7 +426,7 @@ func (s *Source) pollPath(path string, first bool, cp *position, byID map[identi
 	if st.notEVTX {
 		return true
 	}
-	if st.read && fi.Size() == st.size && fi.ModTime().Equal(st.mtime) {
+	if st.read && !st.racy && fi.Size() == st.size && fi.ModTime().Equal(st.mtime) {
 		// Unchanged since the last read: damage held back at its tail is
 		// real, unless the writer still has the file open (dirty) and may
 		// yet finish the record; then it is given settleDirty.
@@ -558,6 +572,7 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		return true
 	}
 	defer f.Close()
+	now := time.Now()
 	fi, err := f.Stat()
 	if err != nil {
 		s.warnOnce(st, "evtx: cannot stat file", err)
@@ -595,6 +610,17 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 	}
 	after := st.cursor.RecordID
 	r.SkipTo(after)
+	// Record ids are consecutive in write order. A live file read while
+	// the writer is at a chunk boundary can show a record of the new chunk
+	// without the last ones of the previous chunk: delivering it would move
+	// the cursor past records not yet seen. So a read of a followed file
+	// stops before a gap, and reads again; a gap that stays (a lost record,
+	// a wrapped log) is passed after a few reads.
+	expect := uint64(0)
+	if after > 0 {
+		expect = after + 1
+	}
+	gap := false
 	var bytes int64
 	addBytes := func() {
 		n := r.Stats().Bytes
@@ -619,6 +645,13 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		if rec.RecordID != 0 && rec.RecordID <= after {
 			continue
 		}
+		if s.cfg.Follow && expect != 0 && rec.RecordID > expect && !s.passGap(st, expect) {
+			gap = true
+			break
+		}
+		if rec.RecordID != 0 {
+			expect = rec.RecordID + 1
+		}
 		b.events = append(b.events, windows.Normalize(&rec, dataset))
 		st.cursor = position{Dev: st.id.dev, Ino: st.id.ino, RecordID: max(st.cursor.RecordID, rec.RecordID), Size: size}
 		b.advance(st)
@@ -633,15 +666,36 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		}
 	}
 	st.lastErr = ""
+	changed := !st.read || size != st.size || !fi.ModTime().Equal(st.mtime)
 	st.read, st.size, st.mtime, st.dirty = true, size, fi.ModTime(), r.Header().Dirty
-	s.holdTail(st, tail)
+	age := now.Sub(st.mtime)
+	st.racy = gap || (age > -racyWindow && age < racyWindow)
+	if !gap {
+		st.gapAt, st.gapReads = 0, 0
+		s.holdTail(st, tail, changed)
+	}
 	return !s.stopping()
 }
 
+// passGap reports whether a read may go on past the missing record id
+// want: once settle reads in a row have stopped there.
+func (s *Source) passGap(st *fileState, want uint64) bool {
+	if st.gapAt != want {
+		st.gapAt, st.gapReads = want, 0
+	}
+	st.gapReads++
+	if st.gapReads < s.settle {
+		return false
+	}
+	s.log.Warn("evtx: records missing, going on without them", "file", st.path, "from_record_id", want)
+	st.gapAt, st.gapReads = 0, 0
+	return true
+}
+
 // holdTail keeps damage found at the end of a read for the next look at
-// the file: if the file has not changed by then, or a few reads in a row
-// report it, it is real damage and reported.
-func (s *Source) holdTail(st *fileState, tail []winevtx.Damage) {
+// the file: if the file has not changed by then, or a few reads of a
+// changed file in a row report it, it is real damage and reported.
+func (s *Source) holdTail(st *fileState, tail []winevtx.Damage, changed bool) {
 	prev := st.pending
 	st.pending = nil
 	now := time.Now()
@@ -651,8 +705,10 @@ func (s *Source) holdTail(st *fileState, tail []winevtx.Damage) {
 			p.since = now
 		}
 		p.d = d
-		p.reads++
-		if p.reads >= settleReads {
+		if changed || !ok {
+			p.reads++
+		}
+		if p.reads >= s.settle {
 			s.reportDamage(st, d)
 			continue
 		}

@@ -126,6 +126,12 @@ func counter(h *harness, name string) int64 {
 
 func start(t *testing.T, cfg *Config, fake *fakeConsumer) *harness {
 	t.Helper()
+	return startWith(t, cfg, fake, nil)
+}
+
+// startWith is start with a hook to adjust the source before Start.
+func startWith(t *testing.T, cfg *Config, fake *fakeConsumer, adjust func(*Source)) *harness {
+	t.Helper()
 	h := &harness{fake: fake, counters: telemetry.New(), logs: &syncBuffer{}}
 	src, err := New(cfg, component.SourceSettings{
 		ID:          testID,
@@ -136,6 +142,9 @@ func start(t *testing.T, cfg *Config, fake *fakeConsumer) *harness {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(src)
 	}
 	if err := src.Start(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -482,12 +491,62 @@ func TestDamagedRecord(t *testing.T) {
 	evs := waitEvents(t, h.fake, 4) // framing broken: the rest of the chunk is lost
 	settle(t, h.fake, 4)
 	wantIDs(t, evs, 1, 4)
+	// Damage at the end of what was read waits until the file is quiet.
+	waitFor(t, "damage reported", func() bool { return counter(h, "source_damaged_records") > 0 })
+	settle(t, h.fake, 4)
 	if got := counter(h, "source_damaged_records"); got != 1 {
 		t.Errorf("source_damaged_records = %d, want 1\n%s", got, h.logs.String())
 	}
 	if !strings.Contains(h.logs.String(), "offset="+strconv.FormatInt(off, 10)) {
 		t.Errorf("warning lacks the offset %d:\n%s", off, h.logs.String())
 	}
+}
+
+func TestGapAtChunkBoundary(t *testing.T) {
+	// A live log read while Windows finishes one chunk and starts the
+	// next: the first record of the new chunk is visible, the last one of
+	// the old chunk not yet.
+	tornLog := func(t *testing.T) (path string, last []byte, lastOff int64, per int) {
+		p := filepath.Join(t.TempDir(), "Security.evtx")
+		l := newTestLog(t, p, 1, 4)
+		per = l.perChunk()
+		l.add(per + 5)
+		recSize := recordHeader + l.body + 4
+		lastOff = chunkOffset(0) + chunkHeader + int64((per-1)*recSize)
+		last = make([]byte, recSize)
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.ReadAt(last, lastOff); err != nil {
+			t.Fatal(err)
+		}
+		corrupt(t, p, lastOff, make([]byte, recSize))
+		return p, last, lastOff, per
+	}
+
+	t.Run("waited for", func(t *testing.T) {
+		p, last, lastOff, per := tornLog(t)
+		h := startWith(t, testConfig(p), newFake(), func(s *Source) { s.settle = 1 << 20 })
+		waitEvents(t, h.fake, per-1)
+		settle(t, h.fake, per-1) // record per+1 is not handed off past the gap
+		corrupt(t, p, lastOff, last)
+		wantIDs(t, waitEvents(t, h.fake, per+5), 1, uint64(per+5))
+		if strings.Contains(h.logs.String(), "missing") {
+			t.Errorf("gap reported:\n%s", h.logs.String())
+		}
+	})
+	t.Run("passed when it stays", func(t *testing.T) {
+		p, _, _, per := tornLog(t)
+		h := start(t, testConfig(p), newFake())
+		evs := waitEvents(t, h.fake, per+4)
+		wantIDs(t, evs[:per-1], 1, uint64(per-1))
+		wantIDs(t, evs[per-1:], uint64(per+1), uint64(per+5))
+		if !strings.Contains(h.logs.String(), "from_record_id="+strconv.Itoa(per)) {
+			t.Errorf("gap not reported:\n%s", h.logs.String())
+		}
+	})
 }
 
 func TestDirtyFileRead(t *testing.T) {
