@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/ecs"
@@ -80,9 +82,43 @@ func (e *encoder) encodeItem(it delivery.Item, ingested time.Time) (op string, e
 	return op, nil
 }
 
+// parallelMin is the batch size from which items are encoded on several
+// goroutines.
+const parallelMin = 64
+
 // encode turns a batch into _bulk requests. Items whose record cannot be
-// decoded or mapped are reported in bad as permanent failures.
+// decoded or mapped are reported in bad as permanent failures. Large
+// batches are encoded on up to GOMAXPROCS goroutines, each with its own
+// encoder.
 func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes int) payload {
+	lines := make([][]byte, len(batch))
+	ops := make([]string, len(batch))
+	errs := make([]error, len(batch))
+	encodeRange := func(enc *encoder, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			enc.buf.Reset()
+			ops[i], errs[i] = enc.encodeItem(batch[i], ingested)
+			if errs[i] == nil {
+				lines[i] = bytes.Clone(enc.buf.Bytes())
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(batch)/parallelMin)
+	if workers <= 1 {
+		encodeRange(e, 0, len(batch))
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := w*len(batch)/workers, (w+1)*len(batch)/workers
+			enc := e
+			if w > 0 {
+				enc = newEncoder(e.namespace)
+			}
+			wg.Go(func() { encodeRange(enc, lo, hi) })
+		}
+		wg.Wait()
+	}
+
 	var p payload
 	var cur request
 	flush := func() {
@@ -92,18 +128,16 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 		cur = request{}
 	}
 	for i, it := range batch {
-		e.buf.Reset()
-		op, err := e.encodeItem(it, ingested)
-		if err != nil {
-			p.bad = append(p.bad, delivery.ItemError{Index: i, Err: delivery.Permanent(fmt.Errorf("elastic: encode %s %s: %w", it.Kind, it.ID, err))})
+		if errs[i] != nil {
+			p.bad = append(p.bad, delivery.ItemError{Index: i, Err: delivery.Permanent(fmt.Errorf("elastic: encode %s %s: %w", it.Kind, it.ID, errs[i]))})
 			continue
 		}
-		if len(cur.index) > 0 && flushBytes > 0 && len(cur.body)+e.buf.Len() > flushBytes {
+		if len(cur.index) > 0 && flushBytes > 0 && len(cur.body)+len(lines[i]) > flushBytes {
 			flush()
 		}
-		cur.body = append(cur.body, e.buf.Bytes()...)
+		cur.body = append(cur.body, lines[i]...)
 		cur.index = append(cur.index, i)
-		cur.ops = append(cur.ops, op)
+		cur.ops = append(cur.ops, ops[i])
 	}
 	flush()
 	return p
