@@ -1,6 +1,7 @@
 package windows
 
 import (
+	"os"
 	"testing"
 )
 
@@ -26,4 +27,27 @@ func BenchmarkDecodeJSONEvent(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+func BenchmarkDecodeXMLEvent(b *testing.B) {
+	var events [][]byte
+	for _, name := range []string{"4624", "4769", "4662", "1102", "4768-rendered"} {
+		x, err := os.ReadFile("testdata/xml/" + name + ".xml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = append(events, x)
+	}
+	size := 0
+	for _, e := range events {
+		size += len(e)
+	}
+	b.SetBytes(int64(size / len(events)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := DecodeXMLEvent(events[i%len(events)], "winxml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

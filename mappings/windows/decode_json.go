@@ -230,8 +230,11 @@ func decodeFlat(top []member) (Record, error) {
 
 // intValue reads an event id given as a JSON number or string; ok is false
 // when absent or empty.
-func intValue(raw string) (int, bool, error) {
-	s := strings.TrimSpace(stringValue(raw))
+func intValue(raw string) (int, bool, error) { return parseEventID(stringValue(raw)) }
+
+// parseEventID reads a decimal event id; ok is false when s is blank.
+func parseEventID(s string) (int, bool, error) {
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, false, nil
 	}
@@ -250,8 +253,11 @@ func intValue(raw string) (int, bool, error) {
 }
 
 // uintValue reads a record id given as a JSON number or string; absent is 0.
-func uintValue(raw string) (uint64, error) {
-	s := strings.TrimSpace(stringValue(raw))
+func uintValue(raw string) (uint64, error) { return parseRecordID(stringValue(raw)) }
+
+// parseRecordID reads a decimal record id; blank is 0.
+func parseRecordID(s string) (uint64, error) {
+	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
