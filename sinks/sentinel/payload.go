@@ -94,7 +94,6 @@ func (p packer) pack(rows [][]byte, idx []int) (calls []call, tooBig []int) {
 	finish := func() {
 		_, _ = zw.Write([]byte{']'})
 		_ = zw.Close()
-		cur.raw++
 		cur.body = buf.Bytes()
 		calls = append(calls, cur)
 	}

@@ -352,7 +352,9 @@ func TestThrottledCarriesRetryAfter(t *testing.T) {
 }
 
 func TestRetryAfterHeader(t *testing.T) {
-	h := func(k, v string) *http.Response { return &http.Response{Header: http.Header{http.CanonicalHeaderKey(k): {v}}} }
+	h := func(k, v string) *http.Response {
+		return &http.Response{Header: http.Header{http.CanonicalHeaderKey(k): {v}}}
+	}
 	for _, c := range []struct {
 		resp *http.Response
 		want time.Duration

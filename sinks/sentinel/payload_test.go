@@ -1,0 +1,133 @@
+package sentinel
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/castellan-itdr/castellan/sinks/delivery"
+	"github.com/castellan-itdr/castellan/sinks/sinktest"
+)
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func alertRows(t testing.TB, n int) ([][]byte, []int) {
+	items := sinktest.Items(sinktest.Alerts(n)...)
+	rows := make([][]byte, n)
+	idx := make([]int, n)
+	for i := range items {
+		r, err := encodeRow(&items[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows[i], idx[i] = r, i
+	}
+	return rows, idx
+}
+
+// The packer never exceeds either limit, fills every call but the last to
+// within one row of the limit, keeps order, and each body is the JSON array
+// of its rows.
+func TestPackFillsCallsGreedily(t *testing.T) {
+	rows, idx := alertRows(t, 60000)
+	for _, p := range []packer{
+		{limit: 1_000_000, rawLimit: 32 << 20},
+		{limit: 100_000, rawLimit: 32 << 20},
+		{limit: 1_000_000, rawLimit: 2 << 20}, // the uncompressed cap binds
+	} {
+		t.Run(fmt.Sprintf("%d/%d", p.limit, p.rawLimit), func(t *testing.T) {
+			calls, tooBig := p.pack(rows, idx)
+			if len(tooBig) > 0 || len(calls) < 2 {
+				t.Fatalf("%d calls, %d too big", len(calls), len(tooBig))
+			}
+			next := 0
+			for ci, c := range calls {
+				raw := gunzip(t, c.body)
+				if len(c.body) > p.limit || len(raw) > p.rawLimit || len(raw) != c.raw {
+					t.Fatalf("call %d: %d bytes (%d raw, counted %d) over %d/%d", ci, len(c.body), len(raw), c.raw, p.limit, p.rawLimit)
+				}
+				var arr []json.RawMessage
+				if err := json.Unmarshal(raw, &arr); err != nil || len(arr) != len(c.idx) {
+					t.Fatalf("call %d: %d rows decoded (%v), %d packed", ci, len(arr), err, len(c.idx))
+				}
+				for k, i := range c.idx {
+					if i != next || !bytes.Equal(arr[k], rows[i]) {
+						t.Fatalf("call %d row %d: index %d, want %d in order", ci, k, i, next)
+					}
+					next++
+				}
+				if ci < len(calls)-1 {
+					// Full: the next row would not have fitted by much.
+					slack := 2 * len(rows[c.idx[0]])
+					if len(c.body) < p.limit-slack && len(raw) < p.rawLimit-slack {
+						t.Errorf("call %d: %d bytes (%d raw) leaves more than a row's room below %d/%d", ci, len(c.body), len(raw), p.limit, p.rawLimit)
+					}
+				}
+			}
+			if next != len(rows) {
+				t.Fatalf("%d rows packed of %d", next, len(rows))
+			}
+		})
+	}
+}
+
+// A row that is larger than the limit uncompressed but compresses under it
+// goes alone; one that does not is reported too big; neighbours still go.
+func TestPackOversizeRows(t *testing.T) {
+	rnd := make([]byte, 600_000)
+	_, _ = rand.Read(rnd)
+	b64 := base64.StdEncoding.EncodeToString(rnd) // 800,000 chars, ~600 KB gzipped
+	compressible := bytes.Repeat([]byte("a"), 3_000_000)
+	huge := make([]byte, 1_200_000)
+	_, _ = rand.Read(huge)
+	hugeB64 := base64.StdEncoding.EncodeToString(huge) // ~1.2 MB gzipped
+	rows := [][]byte{
+		[]byte(`{"EventId":"a"}`),
+		[]byte(`{"EventId":"b","X":"` + b64 + `"}`),
+		[]byte(`{"EventId":"c","X":"` + string(compressible) + `"}`),
+		[]byte(`{"EventId":"d","X":"` + hugeB64 + `"}`),
+		[]byte(`{"EventId":"e"}`),
+	}
+	p := packer{limit: 1_000_000, rawLimit: 32 << 20}
+	calls, tooBig := p.pack(rows, []int{0, 1, 2, 3, 4})
+	if len(tooBig) != 1 || tooBig[0] != 3 {
+		t.Fatalf("too big %v, want [3]", tooBig)
+	}
+	var got []int
+	for _, c := range calls {
+		if len(c.body) > p.limit {
+			t.Errorf("call of %d bytes", len(c.body))
+		}
+		got = append(got, c.idx...)
+	}
+	if fmt.Sprint(got) != "[0 1 2 4]" {
+		t.Errorf("packed %v", got)
+	}
+}
+
+func TestEncodeRowRejectsBadBodies(t *testing.T) {
+	for _, it := range []delivery.Item{
+		{Kind: "alert", ID: "x", Body: []byte(`{"severity":"apocalyptic"}`)},
+		{Kind: "finding", ID: "y", Body: []byte(`{}`)},
+	} {
+		if _, err := encodeRow(&it); err == nil {
+			t.Errorf("%s: encoded", it.Kind)
+		}
+	}
+}
