@@ -185,17 +185,16 @@ type decoder struct {
 	intern map[string]string
 
 	// per record
-	rec      *windows.Record
-	frames   []frame
-	acc      []byte
-	keyBuf   []byte
-	fields   []field
-	unnamed  int
-	steps    int
-	depth    int
-	haveTime bool
-	subs     [][]sub // per nesting level
-	scratch  [][]op  // per nesting level, fragment ops
+	rec     *windows.Record
+	frames  []frame
+	acc     []byte
+	keyBuf  []byte
+	fields  []field
+	unnamed int
+	steps   int
+	depth   int
+	subs    [][]sub // per nesting level
+	scratch [][]op  // per nesting level, fragment ops
 }
 
 func (d *decoder) init() {
@@ -226,7 +225,6 @@ func (d *decoder) record(rec *windows.Record, p, e int) (err error) {
 	d.keyBuf = d.keyBuf[:0]
 	d.fields = d.fields[:0]
 	d.unnamed, d.steps, d.depth = 0, 0, 0
-	d.haveTime = !rec.Time.IsZero()
 	if err := d.fragment(p, e, cRoot); err != nil {
 		return err
 	}
@@ -360,10 +358,8 @@ func (d *decoder) attr(role uint8, v []byte) {
 	case aProvider:
 		d.rec.Provider = d.internBytes(v)
 	case aTime:
-		if !d.haveTime {
-			if t, err := time.Parse(time.RFC3339Nano, string(v)); err == nil {
-				d.rec.Time = t.UTC()
-			}
+		if t, err := time.Parse(time.RFC3339Nano, string(v)); err == nil {
+			d.rec.Time = t.UTC()
 		}
 	case aDataName:
 		top := &d.frames[len(d.frames)-1]
@@ -395,14 +391,20 @@ func (d *decoder) subst(role uint8, s sub) error {
 		return d.fragment(p, p+n, top.ctx)
 	}
 	switch {
-	case role != aNone:
-		if role == aTime && d.haveTime {
-			return nil
+	case role == aTime && s.typ == 0x11 && n == 8:
+		if t := filetime(binary.LittleEndian.Uint64(d.b[p:])); !t.IsZero() {
+			d.rec.Time = t
 		}
+	case role != aNone:
 		start := len(d.acc)
 		d.acc = appendValue(d.acc, s.typ, d.b[p:p+n])
 		d.attr(role, d.acc[start:])
 		d.acc = d.acc[:start]
+	case top.ctx == cData && s.typ == 0x81 && top.key == "" && top.keyStart < 0 && int(top.start) == len(d.acc):
+		// A string array as the whole of an unnamed Data element: Windows
+		// renders one <Data> per item (classic providers: PowerShell
+		// 800, MSSQL, Exchange).
+		return d.splitArray(top, d.b[p:p+n])
 	case top.ctx.collects():
 		if len(d.acc)+3*n > maxRecordText+3*maxValue {
 			return errTooComplex
@@ -411,6 +413,33 @@ func (d *decoder) subst(role uint8, s sub) error {
 		if len(d.acc) > maxRecordText {
 			return errTooComplex
 		}
+	}
+	return nil
+}
+
+// splitArray emits each NUL-terminated UTF-16 string of b as its own
+// numbered Data field; the enclosing element then emits nothing.
+func (d *decoder) splitArray(top *frame, b []byte) error {
+	top.hasChild = true
+	for len(b) >= 2 {
+		i := 0
+		for i+1 < len(b) && (b[i] != 0 || b[i+1] != 0) {
+			i += 2
+		}
+		start := len(d.acc)
+		d.acc = appendUTF16(d.acc, b[:i&^1])
+		if len(d.acc) > maxRecordText {
+			return errTooComplex
+		}
+		d.unnamed++
+		if len(d.fields) < maxData {
+			end := start + cutUTF8(d.acc[start:], maxValue)
+			d.fields = append(d.fields, field{key: dataKey(d.unnamed), start: int32(start), end: int32(end)})
+		}
+		if i+2 > len(b) {
+			break
+		}
+		b = b[i+2:]
 	}
 	return nil
 }
