@@ -28,21 +28,6 @@ var categories = map[int]string{
 	1102: "Log clear", 7036: "None", 7045: "None",
 }
 
-// encodeFile renders the events of one logging host, already sorted by time, as JSON lines.
-func encodeFile(f scenario.LogFile, evs []scenario.Event) []byte {
-	buf := make([]byte, 0, len(evs)*900)
-	for i := range evs {
-		rec := f.RecordBase + int64(i)
-		if f.Format == scenario.FormatWinlogbeat {
-			buf = appendWinlogbeat(buf, f.Computer, rec, &evs[i])
-		} else {
-			buf = appendNXLog(buf, f.Computer, rec, &evs[i])
-		}
-		buf = append(buf, '\n')
-	}
-	return buf
-}
-
 const isoMillis = "2006-01-02T15:04:05.000Z"
 
 // appendWinlogbeat writes one Winlogbeat (ECS) document.
