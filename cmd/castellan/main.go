@@ -50,6 +50,7 @@ func newRootCmd() *cobra.Command {
 		newRulesCmd(),
 		newSamplesCmd(),
 		newSinksCmd(),
+		newEvalCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -9,6 +9,7 @@ import (
 	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/connector/sources/winjson"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
+	"github.com/castellan-itdr/castellan/sinks/elastic"
 	"github.com/castellan-itdr/castellan/sinks/file"
 	"github.com/castellan-itdr/castellan/sinks/stdout"
 )
@@ -74,6 +75,18 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 					return Sink{}, err
 				}
 				return Sink{Pusher: s, Selection: c.Select, Close: s.Close}, nil
+			},
+		},
+		{
+			Type:             elastic.Type,
+			NewDefaultConfig: func() config.Validator { return elastic.NewDefaultConfig() },
+			Create: func(cfg config.Validator, _ component.SinkSettings) (Sink, error) {
+				c := cfg.(*elastic.Config)
+				s, err := elastic.New(c)
+				if err != nil {
+					return Sink{}, err
+				}
+				return Sink{Pusher: s, Selection: c.Select, Start: s.Start, Close: s.Close}, nil
 			},
 		},
 		{

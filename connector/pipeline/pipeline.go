@@ -141,9 +141,10 @@ func (p *Pipeline) start(ctx context.Context) error {
 			return fmt.Errorf("sink %s: %w", id, err)
 		}
 		if s.Start != nil {
+			// An unreachable SIEM must not stop detection: records queue
+			// durably and the sink retries its setup on every push.
 			if err := s.Start(ctx); err != nil {
-				s.Close()
-				return fmt.Errorf("sink %s: start: %w", id, err)
+				p.log.Error("sink start failed; records are queued until it recovers", "sink", id, "err", err)
 			}
 		}
 		q, err := delivery.NewQueue(store.DB(), id)

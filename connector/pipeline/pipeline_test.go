@@ -299,3 +299,34 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Replay detects XML input by content and decodes it like the daemon's
+// winjson source with format xml.
+func TestReplayXMLInput(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Events>\n")
+	for i := 0; i < 6; i++ {
+		fmt.Fprintf(&b, `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4769</EventID><TimeCreated SystemTime="2026-03-02T10:00:0%dZ"/><EventRecordID>%d</EventRecordID><Channel>Security</Channel><Computer>DC01.corp.local</Computer></System><EventData><Data Name="TargetUserName">jdoe@CORP.LOCAL</Data><Data Name="TargetDomainName">CORP.LOCAL</Data><Data Name="ServiceName">svc-%d</Data><Data Name="TicketEncryptionType">0x17</Data><Data Name="Status">0x0</Data><Data Name="IpAddress">::ffff:10.0.0.9</Data></EventData></Event>`+"\n", i, 100+i, i)
+	}
+	b.WriteString("<Event><broken\n</Events>\n")
+	path := filepath.Join(dir, "events.xml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := NewProcessor(config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, warn bytes.Buffer
+	st, err := Replay(context.Background(), proc, []string{path}, ReplayOptions{Out: &out, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Events != 6 || st.DecodeErrors != 1 || st.Alerts != 1 {
+		t.Fatalf("stats %+v (want 6 events, 1 bad record, 1 Kerberoasting alert)\n%s", st, warn.String())
+	}
+	if !strings.Contains(out.String(), "T1558.003") || !strings.Contains(warn.String(), "events.xml") {
+		t.Fatalf("out %s\nwarn %s", out.String(), warn.String())
+	}
+}

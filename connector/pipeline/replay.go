@@ -13,13 +13,17 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/castellan-itdr/castellan/connector/sources/tail"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/mappings/windows"
+	"github.com/castellan-itdr/castellan/mappings/windows/evtx"
 )
 
 // Input formats recognized by content.
 const (
 	FormatWinJSON = "winjson" // JSON lines of Windows events (Winlogbeat or NXLog shape)
+	FormatWinXML  = "winxml"  // Windows XML <Event> elements (wevtutil /f:xml, WEF)
+	FormatEVTX    = "evtx"    // Windows EVTX files
 )
 
 // DetectFormat names the format of a file from its first bytes.
@@ -28,10 +32,12 @@ func DetectFormat(head []byte) (string, error) {
 	switch {
 	case len(trimmed) == 0:
 		return "", errors.New("empty input")
+	case bytes.HasPrefix(head, []byte("ElfFile\x00")):
+		return FormatEVTX, nil
 	case trimmed[0] == '{':
 		return FormatWinJSON, nil
-	case bytes.HasPrefix(head, []byte("ElfFile\x00")):
-		return "", errors.New("EVTX input is not supported yet")
+	case trimmed[0] == '<':
+		return FormatWinXML, nil
 	}
 	return "", fmt.Errorf("unrecognized input format (starts with %q)", head[:min(len(head), 8)])
 }
@@ -47,11 +53,16 @@ type ReplayOptions struct {
 	Warn io.Writer
 	// BatchSize is how many events go through the processor at once; default 1000.
 	BatchSize int
+	// OnRecord, if set, sees every alert and incident version as emitted.
+	OnRecord func(schema.Record)
 }
 
 // ReplayStats counts what a replay did.
 type ReplayStats struct {
 	Files, Lines, Events, DecodeErrors, Alerts, Incidents int
+	// Records counts EVTX records read; Damaged counts damaged EVTX records
+	// and chunks skipped.
+	Records, Damaged int
 }
 
 // maxWarnings caps per-line problem reports; the rest are only counted.
@@ -80,6 +91,9 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 	incidents := map[string]schema.Incident{}
 	var writeErr error
 	emit := func(r schema.Record) {
+		if o.OnRecord != nil {
+			o.OnRecord(r)
+		}
 		switch v := r.(type) {
 		case schema.Alert:
 			st.Alerts++
@@ -119,20 +133,49 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 			return st, err
 		}
 		st.Files++
-		err := readJSONLines(path, func(lineNo int, line []byte) {
-			st.Lines++
-			ev, err := windows.DecodeJSONEvent(line, FormatWinJSON)
-			if err != nil {
-				st.DecodeErrors++
-				warn("%s:%d: %v", path, lineNo, err)
-				return
-			}
+		add := func(ev schema.Event) {
 			st.Events++
 			batch = append(batch, ev)
 			if len(batch) == o.BatchSize {
 				flush()
 			}
-		})
+		}
+		format, err := sniff(path)
+		if err != nil {
+			return st, err
+		}
+		switch format {
+		case FormatEVTX:
+			err = readEVTX(path, func(rec *windows.Record) {
+				st.Records++
+				add(windows.Normalize(rec, FormatEVTX))
+			}, func(d evtx.Damage) {
+				st.Damaged++
+				warn("%s: offset %d: damaged EVTX data skipped: %v", path, d.Offset, d.Err)
+			})
+		case FormatWinXML:
+			err = readRecords(path, windows.SplitXMLEvents, func(n int, rec []byte, tooLong bool) {
+				st.Lines++
+				ev, err := decodeBounded(rec, tooLong, func(b []byte) (schema.Event, error) { return windows.DecodeXMLEvent(b, FormatWinXML) })
+				if err != nil {
+					st.DecodeErrors++
+					warn("%s: event %d: %v", path, n, err)
+					return
+				}
+				add(ev)
+			})
+		default:
+			err = readRecords(path, nil, func(lineNo int, line []byte, tooLong bool) {
+				st.Lines++
+				ev, err := decodeBounded(line, tooLong, func(b []byte) (schema.Event, error) { return windows.DecodeJSONEvent(b, FormatWinJSON) })
+				if err != nil {
+					st.DecodeErrors++
+					warn("%s:%d: %v", path, lineNo, err)
+					return
+				}
+				add(ev)
+			})
+		}
 		if err != nil {
 			return st, err
 		}
@@ -207,49 +250,80 @@ func expandInputs(paths []string) ([]string, error) {
 	return files, nil
 }
 
-// readJSONLines detects the file's format and calls fn for each non-blank
-// line. Lines longer than windows.MaxLineBytes are reported through fn as
-// such (so they are counted), never buffered whole.
-func readJSONLines(path string, fn func(lineNo int, line []byte)) error {
+// decodeBounded decodes a record, or reports it as too long.
+func decodeBounded(rec []byte, tooLong bool, decode func([]byte) (schema.Event, error)) (schema.Event, error) {
+	if tooLong {
+		return schema.Event{}, fmt.Errorf("%w: record longer than %d bytes", windows.ErrMalformed, windows.MaxLineBytes)
+	}
+	return decode(rec)
+}
+
+// sniff reads a file's first bytes and names its format; an empty file is
+// JSON lines (with nothing in it).
+func sniff(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	if len(bytes.TrimSpace(head[:n])) == 0 {
+		return FormatWinJSON, nil
+	}
+	format, err := DetectFormat(head[:n])
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return format, nil
+}
+
+// readEVTX streams an EVTX file's records; damage is reported, not fatal.
+func readEVTX(path string, fn func(*windows.Record), onDamage func(evtx.Damage)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 256<<10)
-	head, _ := r.Peek(64)
-	if len(bytes.TrimSpace(head)) == 0 {
-		return nil // empty file: nothing to replay
+	fi, err := f.Stat()
+	if err != nil {
+		return err
 	}
-	if _, err := DetectFormat(head); err != nil {
+	r, err := evtx.NewReader(f, fi.Size(), evtx.Options{OnDamage: onDamage})
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	lineNo := 0
-	var long []byte
 	for {
-		chunk, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			if len(long) <= windows.MaxLineBytes {
-				long = append(long, chunk...)
-			}
-			continue
-		}
-		if len(chunk) > 0 || long != nil {
-			lineNo++
-			line := chunk
-			if long != nil {
-				line = append(long, chunk...)
-				long = nil
-			}
-			if len(bytes.TrimSpace(line)) > 0 {
-				fn(lineNo, line)
-			}
-		}
-		if err == io.EOF {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		fn(&rec)
+	}
+}
+
+// readRecords calls fn for each non-blank record of a file: lines when
+// split is nil, else the split function's tokens, framed and bounded as the
+// daemon's tailer does. An oversized record is passed to fn as an empty
+// record marked by tooLong so it is counted, never buffered whole.
+func readRecords(path string, split bufio.SplitFunc, fn func(n int, rec []byte, tooLong bool)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rr := tail.NewRecordReader(f, split, windows.MaxLineBytes)
+	for n := 1; ; n++ {
+		rec, tooLong, err := rr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		fn(n, rec, tooLong)
 	}
 }

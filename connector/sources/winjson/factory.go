@@ -34,7 +34,8 @@ func New(cfg *Config, set component.SourceSettings) (*Source, error) {
 	tc.MaxRecordBytes = windows.MaxLineBytes
 	decode := func(rec []byte) (schema.Event, error) { return windows.DecodeJSONEvent(rec, dataset) }
 	if cfg.Format == FormatXML {
-		return nil, errors.New("winjson: format xml is not available yet")
+		tc.Split = windows.SplitXMLEvents
+		decode = func(rec []byte) (schema.Event, error) { return windows.DecodeXMLEvent(rec, dataset) }
 	}
 	return tail.New(tc, Type, decode, set)
 }
