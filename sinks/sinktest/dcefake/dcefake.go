@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/asim"
 	"github.com/castellan-itdr/castellan/sinks/sinktest"
@@ -337,82 +335,6 @@ func faultCode(status int) string {
 	default:
 		return "InternalServerError"
 	}
-}
-
-// validate parses body as a JSON array of objects whose fields are declared
-// columns holding values of the column's type. It returns the rows (when
-// keep) and their EventIds ("" when a row has none).
-func validate(body []byte, cols map[string]string, keep bool) ([]json.RawMessage, []string, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '[' {
-		return nil, nil, errors.New("The request body must be a JSON array of records.")
-	}
-	var objs []map[string]json.RawMessage
-	if err := json.Unmarshal(body, &objs); err != nil {
-		return nil, nil, fmt.Errorf("The request body is not a JSON array of objects: %v", err)
-	}
-	// Raw rows for storage: re-split the array without a second full parse.
-	var raws []json.RawMessage
-	if keep {
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, nil, fmt.Errorf("The request body is not a JSON array: %v", err)
-		}
-	}
-	ids := make([]string, len(objs))
-	for i, o := range objs {
-		if o == nil {
-			return nil, nil, fmt.Errorf("Record %d is not a JSON object.", i)
-		}
-		for k, v := range o {
-			typ, ok := cols[k]
-			if !ok {
-				return nil, nil, fmt.Errorf("Record %d: column '%s' is not declared in the stream.", i, k)
-			}
-			if err := checkType(v, typ); err != nil {
-				return nil, nil, fmt.Errorf("Record %d: column '%s' (%s): %v", i, k, typ, err)
-			}
-		}
-		if v, ok := o["EventId"]; ok {
-			_ = json.Unmarshal(v, &ids[i])
-		}
-	}
-	return raws, ids, nil
-}
-
-func checkType(v json.RawMessage, typ string) error {
-	if len(v) == 0 || string(v) == "null" {
-		return nil
-	}
-	switch typ {
-	case "string", "guid":
-		if v[0] != '"' {
-			return errors.New("not a string")
-		}
-	case "datetime":
-		var s string
-		if v[0] != '"' || json.Unmarshal(v, &s) != nil {
-			return errors.New("not a datetime string")
-		}
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
-			return fmt.Errorf("not an ISO 8601 datetime: %q", s)
-		}
-	case "int", "long":
-		if bytes.ContainsAny(v, ".eE") || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
-			return errors.New("not an integer")
-		}
-	case "real":
-		if !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
-			return errors.New("not a number")
-		}
-	case "boolean":
-		if string(v) != "true" && string(v) != "false" {
-			return errors.New("not a boolean")
-		}
-	case "dynamic":
-	default:
-		return fmt.Errorf("unknown column type %q", typ)
-	}
-	return nil
 }
 
 // discardWriter swallows the response of a request whose connection will
