@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/castellan-itdr/castellan/connector/sources/tail"
 )
 
 // Start positions for files without a checkpoint.
 const (
-	StartBeginning = "beginning"
-	StartEnd       = "end"
+	StartBeginning = tail.StartBeginning
+	StartEnd       = tail.StartEnd
 )
 
 // Config configures the Samba audit source.

@@ -5,8 +5,8 @@
 // mappings/samba, to the pipeline with event.dataset "samba".
 //
 // The log mixes audit records with debug header lines and Kerberos trace
-// lines; those are skipped (counted in source_skipped), never errors.
-// Tailing follows connector/sources/winjson: glob patterns re-globbed each
+// lines; those are skipped (counted in source_skipped_records), never
+// errors. Tailing is connector/sources/tail, shared with winjson: glob patterns re-globbed each
 // poll, a checkpoint per file (device, inode, byte offset, line) carried by
 // every batch and durable only when the pipeline accepts it, rotation
 // (Samba renames samba.log to samba.log.old when it exceeds max log size)

@@ -280,7 +280,7 @@ func TestLabDC(t *testing.T) {
 	checkUniqueIDs(t, rec.events())
 	t.Logf("lab ready in %v; %d events, %d skipped lines, %d decode errors; whole test %v",
 		labReady.Round(time.Millisecond), len(rec.events()),
-		counters.Value(telemetry.Key("source_skipped", "source", "samba/lab")),
+		counters.Value(telemetry.Key("source_skipped_records", "source", "samba/lab")),
 		counters.Value(telemetry.Key("source_decode_errors", "source", "samba/lab")),
 		time.Since(begin).Round(time.Millisecond))
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/sources/tail"
 	"github.com/castellan-itdr/castellan/mappings/samba"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -18,7 +18,7 @@ const Type = "samba"
 // Source tails Samba audit logs. It implements component.Component; Start
 // and Shutdown may be called from any goroutine.
 type Source struct {
-	t *tailer
+	t *tail.Tailer
 }
 
 // New validates cfg and returns a source that is not yet started. set.Next
@@ -30,15 +30,6 @@ func New(cfg *Config, set component.SourceSettings) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("samba: %w", err)
 	}
-	if set.Next == nil {
-		return nil, errors.New("samba: no next consumer")
-	}
-	if set.Logger == nil {
-		set.Logger = slog.New(slog.DiscardHandler)
-	}
-	if set.ID == "" {
-		set.ID = Type
-	}
 	host := cfg.Host
 	if host == "" {
 		h, err := os.Hostname()
@@ -47,31 +38,27 @@ func New(cfg *Config, set component.SourceSettings) (*Source, error) {
 		}
 		host = h
 	}
-	startAt := cfg.StartAt
-	if startAt == "" {
-		startAt = StartBeginning
-	}
-	t, err := newTailer(tailConfig{
-		Paths:          append([]string(nil), cfg.Paths...),
-		StartAt:        startAt,
+	t, err := tail.New(tail.Config{
+		Paths:          cfg.Paths,
+		StartAt:        cfg.StartAt,
 		PollInterval:   cfg.PollInterval,
 		BatchSize:      cfg.BatchSize,
 		Follow:         cfg.Follow,
 		MaxRecordBytes: samba.MaxLineBytes,
-	}, decoder(host), set)
+	}, Type, decoder(host), set)
 	if err != nil {
-		return nil, fmt.Errorf("samba: %w", err)
+		return nil, err
 	}
 	return &Source{t: t}, nil
 }
 
 // decoder adapts samba.Decode to the tailer: lines without an audit record
 // are skipped, not errors.
-func decoder(host string) decodeFunc {
+func decoder(host string) tail.DecodeFunc {
 	return func(rec []byte) (schema.Event, error) {
 		ev, err := samba.Decode(rec, host)
 		if errors.Is(err, samba.ErrSkip) {
-			return ev, errSkip
+			return ev, tail.ErrSkip
 		}
 		return ev, err
 	}
@@ -89,4 +76,4 @@ func (s *Source) Shutdown(ctx context.Context) error { return s.t.Shutdown(ctx) 
 func (s *Source) Done() <-chan struct{} { return s.t.Done() }
 
 // CheckpointKey is the checkpoint key of a file: "file:" + absolute path.
-func CheckpointKey(absPath string) string { return "file:" + absPath }
+func CheckpointKey(absPath string) string { return tail.CheckpointKey(absPath) }

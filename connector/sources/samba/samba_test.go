@@ -75,6 +75,14 @@ func (r *recorder) events() []schema.Event {
 	return out
 }
 
+// filePos is the checkpoint value of a file.
+type filePos struct {
+	Dev    uint64 `json:"dev"`
+	Ino    uint64 `json:"ino"`
+	Offset int64  `json:"offset"`
+	Line   int64  `json:"line"`
+}
+
 func (r *recorder) position(t *testing.T, path string) filePos {
 	t.Helper()
 	abs, _ := filepath.Abs(path)
@@ -233,8 +241,8 @@ func TestReadsAuditLog(t *testing.T) {
 	if pos := h.rec.position(t, p); pos.Line != 8 || pos.Ino == 0 {
 		t.Errorf("position = %+v, want line 8 and an inode", pos)
 	}
-	if got := h.counter("source_skipped"); got != 4 { // 3 headers + the Kerberos line; blank lines are not records
-		t.Errorf("source_skipped = %d, want 4", got)
+	if got := h.counter("source_skipped_records"); got != 4 { // 3 headers + the Kerberos line; blank lines are not records
+		t.Errorf("source_skipped_records = %d, want 4", got)
 	}
 	if got := h.counter("source_events"); got != 3 {
 		t.Errorf("source_events = %d", got)
@@ -380,7 +388,7 @@ func TestMalformedRecords(t *testing.T) {
 		t.Errorf("decode errors = %d, want 3", got)
 	}
 	logs := h.logs.String()
-	if n := strings.Count(logs, "undecodable records"); n != 1 {
+	if n := strings.Count(logs, "undecodable lines"); n != 1 {
 		t.Errorf("want one warning per file per poll, got %d:\n%s", n, logs)
 	}
 	for _, want := range []string{"samba.log", "line=3", "count=3"} {
