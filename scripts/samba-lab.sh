@@ -80,7 +80,7 @@ running() {
 # has_conf PID: the process was started with this lab's smb.conf.
 has_conf() {
   local c
-  c=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  c=$( { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null) || return 1
   [[ $c == *"$SMB_CONF"* ]]
 }
 
