@@ -585,7 +585,10 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 	// tail holds damage not yet followed by a good record: at the end of a
 	// file being written it may be a record the writer has not finished.
 	var tail []winevtx.Damage
+	// damagedID is the id of the last damaged record: not a gap.
+	var damagedID uint64
 	onDamage := func(d winevtx.Damage) {
+		damagedID = d.RecordID
 		if _, ok := s.warned[s.damageKey(st, d.Offset)]; ok {
 			return
 		}
@@ -644,6 +647,9 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		tail = tail[:0]
 		if rec.RecordID != 0 && rec.RecordID <= after {
 			continue
+		}
+		if damagedID != 0 && damagedID == expect {
+			expect++ // reported as damage already
 		}
 		if s.cfg.Follow && expect != 0 && rec.RecordID > expect && !s.passGap(st, expect) {
 			gap = true

@@ -549,6 +549,31 @@ func TestGapAtChunkBoundary(t *testing.T) {
 	})
 }
 
+func TestUndecodableRecord(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "Security.evtx")
+	l := writeLog(t, p, 1, 10)
+	recSize := int64(recordHeader + l.body + 4)
+	off := chunkOffset(0) + chunkHeader + 4*recSize // record 5
+	corrupt(t, p, off+recordHeader, []byte{0x1f})   // a bad token where its XML starts
+	h := start(t, testConfig(p), newFake())
+	evs := waitEvents(t, h.fake, 9) // framing sound: reading goes on after it
+	settle(t, h.fake, 9)
+	ids := recordIDs(evs)
+	if ids[3] != 4 || ids[4] != 6 {
+		t.Errorf("records %v, want 5 skipped", ids)
+	}
+	if got := counter(h, "source_damaged_records"); got != 1 {
+		t.Errorf("source_damaged_records = %d, want 1\n%s", got, h.logs.String())
+	}
+	logs := h.logs.String()
+	if !strings.Contains(logs, "record_id=5") || !strings.Contains(logs, "offset="+strconv.FormatInt(off, 10)) {
+		t.Errorf("warning lacks record id or offset:\n%s", logs)
+	}
+	if strings.Contains(logs, "missing") {
+		t.Errorf("a damaged record reported as a gap too:\n%s", logs)
+	}
+}
+
 func TestDirtyFileRead(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "crashed.evtx")
