@@ -316,6 +316,9 @@ func (d *decoder) end() {
 	f := d.frames[len(d.frames)-1]
 	d.frames = d.frames[:len(d.frames)-1]
 	v := d.acc[f.start:]
+	if f.ctx != cData && f.ctx != cLeaf {
+		v = v[:cutUTF8(v, maxValue)]
+	}
 	switch f.ctx {
 	case cEventID:
 		if n, ok := atoi(v); ok {
@@ -354,6 +357,7 @@ func (d *decoder) end() {
 
 // attr takes an attribute value piece for role.
 func (d *decoder) attr(role uint8, v []byte) {
+	v = v[:cutUTF8(v, maxValue)]
 	switch role {
 	case aProvider:
 		d.rec.Provider = d.internBytes(v)
