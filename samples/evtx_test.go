@@ -343,3 +343,23 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGenerateEVTX generates CASTELLAN_BENCH_SIZE (default 64MiB, ParseSize syntax) of
+// EVTX per iteration and reports the throughput.
+func BenchmarkGenerateEVTX(b *testing.B) {
+	size := int64(64 << 20)
+	if s := os.Getenv("CASTELLAN_BENCH_SIZE"); s != "" {
+		n, err := ParseSize(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = n
+	}
+	dir := b.TempDir()
+	b.SetBytes(size)
+	for b.Loop() {
+		if _, err := Generate(Options{Seed: 1, OutDir: dir, Format: OutputEVTX, Size: size}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

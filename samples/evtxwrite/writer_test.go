@@ -396,3 +396,27 @@ func TestErrors(t *testing.T) {
 		t.Errorf("write after close: %v", err)
 	}
 }
+
+func BenchmarkWriteEvent(b *testing.B) {
+	evs := manyEvents(b, 4096)
+	var n int64
+	for _, e := range evs[:100] {
+		for _, f := range e.Fields {
+			n += int64(len(f.Value))
+		}
+	}
+	b.SetBytes(n / 100)
+	w := evtxwrite.NewWriter(io.Discard)
+	i := 0
+	for b.Loop() {
+		e := evs[i%len(evs)]
+		e.RecordID = 0
+		if err := w.WriteEvent(e); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
