@@ -7,6 +7,8 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/config"
+	evtxsrc "github.com/castellan-itdr/castellan/connector/sources/evtx"
+	"github.com/castellan-itdr/castellan/connector/sources/samba"
 	"github.com/castellan-itdr/castellan/connector/sources/winjson"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
 	"github.com/castellan-itdr/castellan/sinks/elastic"
@@ -51,6 +53,20 @@ type SinkFactory struct {
 // SourceFactories lists every source type. Adding a source = one line here.
 func SourceFactories() []SourceFactory {
 	return []SourceFactory{
+		{
+			Type:             evtxsrc.Type,
+			NewDefaultConfig: func() config.Validator { return evtxsrc.NewDefaultConfig() },
+			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
+				return evtxsrc.New(cfg.(*evtxsrc.Config), set)
+			},
+		},
+		{
+			Type:             samba.Type,
+			NewDefaultConfig: func() config.Validator { return samba.NewDefaultConfig() },
+			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
+				return samba.New(cfg.(*samba.Config), set)
+			},
+		},
 		{
 			Type:             winjson.Type,
 			NewDefaultConfig: func() config.Validator { return winjson.NewDefaultConfig() },
