@@ -407,21 +407,3 @@ func (c *chunkBuilder) nestedInstance(data ...string) {
 	c.u8(0x00)
 	binary.LittleEndian.PutUint16(c.b[descAt:], uint16(len(c.b)-start))
 }
-
-// syntheticFile returns a file of n logon records over as many chunks as
-// needed.
-func syntheticFile(n int) []byte {
-	var chunks [][]byte
-	c := newChunk()
-	for id := uint64(1); id <= uint64(n); id++ {
-		if len(c.b) > ChunkSize-2048 {
-			chunks = append(chunks, c.finish())
-			c = newChunk()
-		}
-		c.record(id, testTime, func() {
-			c.instance("logon", c.logonTemplate, logonValues(id, "user"+string(rune('a'+id%26))))
-		})
-	}
-	chunks = append(chunks, c.finish())
-	return fileBytes(false, uint64(n)+1, chunks...)
-}

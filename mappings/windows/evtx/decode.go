@@ -601,7 +601,6 @@ func appendUTF16(dst, b []byte) []byte {
 	return dst
 }
 
-const hexDigits = "0123456789abcdef"
 const hexUpper = "0123456789ABCDEF"
 
 // appendValue renders a substitution value of type typ the way Windows
@@ -792,8 +791,9 @@ func appendHex(dst []byte, v uint64) []byte {
 	return strconv.AppendUint(dst, v, 16)
 }
 
-// appendGUID renders a GUID as current Windows renders event XML:
-// {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}, lower case.
+// appendGUID renders a GUID as Windows renders a GUID-typed value in event
+// XML (StringFromGUID2): {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}, upper
+// case. GUIDs that providers log as strings keep their own case.
 func appendGUID(dst []byte, b []byte) []byte {
 	le := binary.LittleEndian
 	dst = append(dst, '{')
@@ -807,14 +807,14 @@ func appendGUID(dst []byte, b []byte) []byte {
 		if i == 10 {
 			dst = append(dst, '-')
 		}
-		dst = append(dst, hexDigits[b[i]>>4], hexDigits[b[i]&15])
+		dst = append(dst, hexUpper[b[i]>>4], hexUpper[b[i]&15])
 	}
 	return append(dst, '}')
 }
 
 func appendHexN(dst []byte, v uint64, n int) []byte {
 	for i := n - 1; i >= 0; i-- {
-		dst = append(dst, hexDigits[(v>>(4*uint(i)))&15])
+		dst = append(dst, hexUpper[(v>>(4*uint(i)))&15])
 	}
 	return dst
 }

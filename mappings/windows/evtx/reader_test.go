@@ -34,7 +34,7 @@ func logonRecord(id uint64, user string) windows.Record {
 		Data: map[string]string{
 			"TargetUserName": user,
 			"TargetUserSid":  "S-1-5-21-1004336348-1177238915-682003330-512",
-			"LogonGuid":      "{a1b2c3d4-e5f6-0718-293a-4b5c6d7e8f90}",
+			"LogonGuid":      "{A1B2C3D4-E5F6-0718-293A-4B5C6D7E8F90}",
 			"Status":         "0xc000006a",
 			"IpPort":         "51234",
 		},
