@@ -201,3 +201,36 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("%q %v", out, err)
 	}
 }
+
+// The generator's EVTX output replays to the same alerts as its JSON output.
+func TestSamplesEVTXReplaysLikeJSON(t *testing.T) {
+	jdir, edir := t.TempDir(), t.TempDir()
+	if _, _, err := execute(t, "samples", "generate", "--seed", "5", "--out", jdir); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := execute(t, "samples", "generate", "--seed", "5", "--format", "evtx", "--out", edir)
+	if err != nil || !strings.Contains(out, ".evtx") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	alerts := func(dir string) string {
+		outFile := filepath.Join(t.TempDir(), "o.jsonl")
+		_, stderr, err := execute(t, "replay", "--dc", "DC01,DC02", "--out", outFile, dir)
+		if err != nil {
+			t.Fatalf("%v %s", err, stderr)
+		}
+		data, _ := os.ReadFile(outFile)
+		var ids []string
+		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var rec struct{ Kind, ID string }
+			_ = json.Unmarshal([]byte(line), &rec)
+			if rec.Kind == "alert" {
+				ids = append(ids, rec.ID)
+			}
+		}
+		return strings.Join(ids, ",")
+	}
+	j, e := alerts(jdir), alerts(edir)
+	if j == "" || j != e {
+		t.Fatalf("alerts differ:\njson %s\nevtx %s", j, e)
+	}
+}

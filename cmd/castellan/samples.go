@@ -12,11 +12,22 @@ import (
 func newSamplesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "samples", Short: "Generate synthetic telemetry"}
 	var o samples.Options
+	var size string
 	gen := &cobra.Command{
-		Use:   "generate --scenario NAME --seed N --out DIR",
-		Short: "Write a deterministic scenario (benign activity plus attack chains) as JSON lines",
-		Args:  cobra.NoArgs,
+		Use:   "generate --scenario NAME --seed N --out DIR [--format json|evtx] [--size 1GB]",
+		Short: "Write a deterministic scenario (benign activity plus attack chains) as JSON lines or real EVTX",
+		Long: "Writes one file per logging host (Winlogbeat- and NXLog-shaped JSON lines, or EVTX with --format evtx)\n" +
+			"and manifest.json with the ground truth. --size repeats benign days after the scenario's day until the\n" +
+			"files reach that size (e.g. 1GB), for benchmarks; output streams, memory stays flat.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if size != "" {
+				n, err := samples.ParseSize(size)
+				if err != nil {
+					return exitError{code: 2, err: err}
+				}
+				o.Size = n
+			}
 			man, err := samples.Generate(o)
 			if err != nil {
 				return err
@@ -36,6 +47,8 @@ func newSamplesCmd() *cobra.Command {
 	gen.Flags().StringVar(&o.Scenario, "scenario", "default", "scenario: "+strings.Join(samples.Scenarios(), ", "))
 	gen.Flags().Int64Var(&o.Seed, "seed", 1, "random seed (same seed, same bytes)")
 	gen.Flags().StringVar(&o.OutDir, "out", "", "output directory")
+	gen.Flags().StringVar(&o.Format, "format", "json", "output format: json or evtx")
+	gen.Flags().StringVar(&size, "size", "", "target total size, e.g. 500MB or 1GB (default: one day)")
 	_ = gen.MarkFlagRequired("out")
 	cmd.AddCommand(gen)
 	return cmd
