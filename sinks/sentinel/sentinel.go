@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -109,18 +111,18 @@ func (o *outcome) fail(idx []int, err error) {
 // Push uploads a batch; see the package documentation for the outcomes.
 func (s *Sink) Push(ctx context.Context, batch []delivery.Item) error {
 	out := &outcome{failed: map[int]error{}}
+	rows, errs := encodeAll(batch)
 	var groups []*group
 	byStream := map[string]*group{}
 	for i := range batch {
 		it := &batch[i]
 		stream := s.streams[it.Kind]
-		if stream == "" {
+		switch {
+		case stream == "":
 			out.fail([]int{i}, delivery.Permanent(fmt.Errorf("sentinel: no table for %s records", it.Kind)))
 			continue
-		}
-		row, err := encodeRow(it)
-		if err != nil {
-			out.fail([]int{i}, delivery.Permanent(fmt.Errorf("sentinel: encode %s %s: %w", it.Kind, it.ID, err)))
+		case errs[i] != nil:
+			out.fail([]int{i}, delivery.Permanent(fmt.Errorf("sentinel: encode %s %s: %w", it.Kind, it.ID, errs[i])))
 			continue
 		}
 		g := byStream[stream]
@@ -129,7 +131,7 @@ func (s *Sink) Push(ctx context.Context, batch []delivery.Item) error {
 			byStream[stream] = g
 			groups = append(groups, g)
 		}
-		g.rows = append(g.rows, row)
+		g.rows = append(g.rows, rows[i])
 		g.idx = append(g.idx, i)
 	}
 
@@ -175,6 +177,26 @@ func (s *Sink) Push(ctx context.Context, batch []delivery.Item) error {
 		}
 	}
 	return out.result(len(batch))
+}
+
+// encodeAll turns every item into its row, on up to GOMAXPROCS goroutines
+// for large batches (decoding and encoding JSON is most of a push's CPU).
+func encodeAll(batch []delivery.Item) ([][]byte, []error) {
+	rows := make([][]byte, len(batch))
+	errs := make([]error, len(batch))
+	workers := min(runtime.GOMAXPROCS(0), len(batch)/256+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(batch)/workers, (w+1)*len(batch)/workers
+		wg.Go(func() {
+			var enc rowEncoder
+			for i := lo; i < hi; i++ {
+				rows[i], errs[i] = enc.encode(&batch[i])
+			}
+		})
+	}
+	wg.Wait()
+	return rows, errs
 }
 
 // isolate narrows a 400 down by halving: halves that succeed are stored,

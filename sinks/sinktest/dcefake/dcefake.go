@@ -3,6 +3,7 @@ package dcefake
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -254,7 +255,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	raw, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
+	raw, err := readAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1), min(r.ContentLength, s.opts.MaxBodyBytes+1))
 	if err != nil {
 		s.fail(w, &c, http.StatusBadRequest, "InvalidPayload", "Could not read the request body: "+err.Error())
 		return
@@ -284,7 +285,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, &c, http.StatusBadRequest, "InvalidPayload", "The gzip body could not be decompressed: "+err.Error())
 			return
 		}
-		body, err = io.ReadAll(io.LimitReader(zr, s.opts.MaxDecompressedBytes+1))
+		hint := int64(0)
+		if len(raw) >= 4 { // ISIZE: the inflated size mod 2^32, from the gzip trailer
+			hint = min(int64(binary.LittleEndian.Uint32(raw[len(raw)-4:]))+1, s.opts.MaxDecompressedBytes+1)
+		}
+		body, err = readAll(io.LimitReader(zr, s.opts.MaxDecompressedBytes+1), hint)
 		if err != nil {
 			s.fail(w, &c, http.StatusBadRequest, "InvalidPayload", "The gzip body could not be decompressed: "+err.Error())
 			return
@@ -335,6 +340,16 @@ func faultCode(status int) string {
 	default:
 		return "InternalServerError"
 	}
+}
+
+// readAll reads r into a buffer sized by hint (when positive).
+func readAll(r io.Reader, hint int64) ([]byte, error) {
+	var b bytes.Buffer
+	if hint > 0 {
+		b.Grow(int(hint) + bytes.MinRead)
+	}
+	_, err := b.ReadFrom(r)
+	return b.Bytes(), err
 }
 
 // discardWriter swallows the response of a request whose connection will
