@@ -3,6 +3,7 @@ package splunk
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -28,31 +29,23 @@ func Sourcetype(prefix, kind string) string { return prefix + ":" + kind }
 //	 "event":<the record's JSON with its CIM fields added>,
 //	 "fields":{"castellan_id":"<id>"}}
 //
-// The event object has sorted keys. Where a CIM field name is already a key
-// of the record with a different value (user is an object in the record and
-// a name in CIM), the CIM value takes the key and the record's value moves
-// to <key>_detail. Pure and deterministic.
+// The event object holds the CIM fields first (sorted), then the record's
+// own keys in their order. Where a CIM field name is already a key of the
+// record with the same value (id, severity) it is written once; with a
+// different value (user is an object in the record and a name in CIM) the
+// CIM value takes the key and the record's value moves to <key>_detail.
+// Pure and deterministic.
 func appendEvent(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
 	ts, fields, err := decode(it)
 	if err != nil {
 		return dst, err
 	}
-	var rec map[string]json.RawMessage
-	if err := json.Unmarshal(it.Body, &rec); err != nil {
+	rec, err := topLevel(it.Body)
+	if err != nil {
 		return dst, fmt.Errorf("splunk: %s %s: body is not a JSON object: %w", it.Kind, it.ID, err)
 	}
-	for k, v := range fields {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return dst, fmt.Errorf("splunk: %s %s: CIM field %s: %w", it.Kind, it.ID, k, err)
-		}
-		if old, ok := rec[k]; ok && !bytes.Equal(old, b) {
-			rec[k+"_detail"] = old
-		}
-		rec[k] = b
-	}
-	keys := make([]string, 0, len(rec))
-	for k := range rec {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -68,19 +61,204 @@ func appendEvent(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
 	dst = appendMeta(dst, "sourcetype", Sourcetype(env.SourcetypePrefix, it.Kind))
 	dst = appendMeta(dst, "index", env.Index)
 	dst = append(dst, `"event":{`...)
-	for i, k := range keys {
-		if i > 0 {
+	var moved map[string]bool // record keys displaced by a CIM field
+	n := 0
+	for _, k := range keys {
+		start := len(dst)
+		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendQuote(dst, k)
+		dst = appendString(dst, k)
 		dst = append(dst, ':')
-		dst = append(dst, rec[k]...)
+		valStart := len(dst)
+		if dst, err = appendValue(dst, fields[k]); err != nil {
+			return dst, fmt.Errorf("splunk: %s %s: CIM field %s: %w", it.Kind, it.ID, k, err)
+		}
+		if old, ok := rec.get(k); ok {
+			if bytes.Equal(old, dst[valStart:]) {
+				dst = dst[:start] // the record says the same: keep its copy only
+				continue
+			}
+			if moved == nil {
+				moved = map[string]bool{}
+			}
+			moved[k] = true
+		}
+		n++
+	}
+	for _, kv := range rec {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		if moved[kv.key] {
+			dst = appendString(dst, kv.key+"_detail")
+		} else {
+			dst = append(dst, kv.rawKey...)
+		}
+		dst = append(dst, ':')
+		dst = append(dst, kv.val...)
 	}
 	dst = append(dst, `},"fields":{"castellan_id":`...)
-	id, _ := json.Marshal(it.ID)
-	dst = append(dst, id...)
+	dst = appendString(dst, it.ID)
 	dst = append(dst, "}}"...)
 	return dst, nil
+}
+
+// appendValue appends v as JSON, with a fast path for strings.
+func appendValue(dst []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendString(dst, x), nil
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), nil
+	}
+	b, err := json.Marshal(v)
+	return append(dst, b...), err
+}
+
+// appendString appends s as a JSON string: directly when it is plain
+// printable ASCII, else through encoding/json (escapes, invalid UTF-8).
+func appendString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// member is one top-level key of a JSON object and its raw value.
+type member struct {
+	key    string
+	rawKey []byte // the key as written, quotes included
+	val    []byte
+}
+
+type members []member
+
+func (m members) get(key string) ([]byte, bool) {
+	for _, kv := range m {
+		if kv.key == key {
+			return kv.val, true
+		}
+	}
+	return nil, false
+}
+
+// topLevel splits a JSON object into its top-level members without decoding
+// the values. The body was already validated by decode.
+func topLevel(b []byte) (members, error) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, errors.New("not an object")
+	}
+	i = skipWS(b, i+1)
+	var out members
+	if i < len(b) && b[i] == '}' {
+		return out, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, errors.New("want a key")
+		}
+		ks := i
+		i = endString(b, i)
+		if i < 0 {
+			return nil, errors.New("unterminated key")
+		}
+		raw := b[ks:i]
+		key := string(raw[1 : len(raw)-1])
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			if err := json.Unmarshal(raw, &key); err != nil {
+				return nil, err
+			}
+		}
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] != ':' {
+			return nil, errors.New("want ':'")
+		}
+		i = skipWS(b, i+1)
+		vs := i
+		i = endValue(b, i)
+		if i < 0 || i == vs {
+			return nil, errors.New("bad value")
+		}
+		out = append(out, member{key: key, rawKey: raw, val: b[vs:i]})
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return nil, errors.New("unterminated object")
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case '}':
+			return out, nil
+		default:
+			return nil, errors.New("want ',' or '}'")
+		}
+	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endString returns the index after the string starting at b[i] == '"', or -1.
+func endString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// endValue returns the index after the value starting at b[i], or -1.
+func endValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return endString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = endString(b, i)
+				if i < 0 {
+					return -1
+				}
+				i--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
 }
 
 func appendMeta(dst []byte, key, val string) []byte {
@@ -90,8 +268,7 @@ func appendMeta(dst []byte, key, val string) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, key...)
 	dst = append(dst, `":`...)
-	b, _ := json.Marshal(val)
-	dst = append(dst, b...)
+	dst = appendString(dst, val)
 	return append(dst, ',')
 }
 

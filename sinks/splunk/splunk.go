@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/castellan-itdr/castellan/sinks/delivery"
@@ -130,10 +132,9 @@ func (s *Sink) Push(ctx context.Context, batch []delivery.Item) error {
 	var failed []delivery.ItemError
 	var reqs []*request
 	cur := &request{}
-	var line []byte
+	lines, errs := s.encode(batch)
 	for i, it := range batch {
-		var err error
-		line, err = appendEvent(line[:0], it, s.env)
+		line, err := lines[i], errs[i]
 		if err == nil && len(line)+1 > s.cfg.MaxBatchBytes {
 			err = fmt.Errorf("splunk: %s %s: event of %d bytes exceeds max_batch_bytes %d", it.Kind, it.ID, len(line), s.cfg.MaxBatchBytes)
 		}
@@ -209,6 +210,24 @@ func (s *Sink) Push(ctx context.Context, batch []delivery.Item) error {
 		return failed[0].Err
 	}
 	return &delivery.PartialError{Failed: failed}
+}
+
+// encode turns every item into its HEC event line, in parallel for large
+// batches (appendEvent is pure).
+func (s *Sink) encode(batch []delivery.Item) ([][]byte, []error) {
+	lines := make([][]byte, len(batch))
+	errs := make([]error, len(batch))
+	workers := min(runtime.GOMAXPROCS(0), len(batch)/64+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(batch); i += workers {
+				lines[i], errs[i] = appendEvent(make([]byte, 0, 2*len(batch[i].Body)), batch[i], s.env)
+			}
+		})
+	}
+	wg.Wait()
+	return lines, errs
 }
 
 func allSame(f []delivery.ItemError) bool {

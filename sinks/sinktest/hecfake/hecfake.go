@@ -425,14 +425,14 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request, req *Reques
 	status, text, code, bad := http.StatusOK, "Success", 0, -1
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	for i := 0; ; i++ {
-		var msg json.RawMessage
-		if err := dec.Decode(&msg); err == io.EOF {
+		var in wireEvent
+		if err := dec.Decode(&in); err == io.EOF {
 			break
-		} else if err != nil {
+		} else if err != nil { // not JSON, or not an object (an array, a string)
 			status, text, code, bad = http.StatusBadRequest, "Invalid data format", 6, i
 			break
 		}
-		ev, code1, text1 := s.parse(msg, ch)
+		ev, code1, text1 := s.parse(&in, ch)
 		if code1 != 0 {
 			status, text, code, bad = http.StatusBadRequest, text1, code1, i
 			break
@@ -477,23 +477,19 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request, req *Reques
 	return false
 }
 
+// wireEvent is one event object as sent.
+type wireEvent struct {
+	Time       json.RawMessage `json:"time"`
+	Host       *string         `json:"host"`
+	Source     *string         `json:"source"`
+	Sourcetype *string         `json:"sourcetype"`
+	Index      *string         `json:"index"`
+	Event      json.RawMessage `json:"event"`
+	Fields     map[string]any  `json:"fields"`
+}
+
 // parse validates one event object; code is 0 when it is valid.
-func (s *Server) parse(msg json.RawMessage, ch string) (ev Event, code int, text string) {
-	if len(msg) == 0 || msg[0] != '{' {
-		return ev, 6, "Invalid data format"
-	}
-	var in struct {
-		Time       json.RawMessage `json:"time"`
-		Host       *string         `json:"host"`
-		Source     *string         `json:"source"`
-		Sourcetype *string         `json:"sourcetype"`
-		Index      *string         `json:"index"`
-		Event      json.RawMessage `json:"event"`
-		Fields     json.RawMessage `json:"fields"`
-	}
-	if err := json.Unmarshal(msg, &in); err != nil {
-		return ev, 6, "Invalid data format"
-	}
+func (s *Server) parse(in *wireEvent, ch string) (ev Event, code int, text string) {
 	if in.Event == nil {
 		return ev, 12, "Event field is required"
 	}
@@ -521,9 +517,7 @@ func (s *Server) parse(msg json.RawMessage, ch string) (ev Event, code int, text
 		}
 	}
 	if in.Fields != nil {
-		if err := json.Unmarshal(in.Fields, &ev.Fields); err != nil {
-			return ev, 15, "Error in handling indexed fields"
-		}
+		ev.Fields = in.Fields
 		for _, v := range ev.Fields {
 			if !flatField(v) {
 				return ev, 15, "Error in handling indexed fields"
