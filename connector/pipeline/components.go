@@ -13,6 +13,7 @@ import (
 	"github.com/castellan-itdr/castellan/sinks/delivery"
 	"github.com/castellan-itdr/castellan/sinks/elastic"
 	"github.com/castellan-itdr/castellan/sinks/file"
+	"github.com/castellan-itdr/castellan/sinks/splunk"
 	"github.com/castellan-itdr/castellan/sinks/stdout"
 )
 
@@ -103,6 +104,18 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 					return Sink{}, err
 				}
 				return Sink{Pusher: s, Selection: c.Select, Start: s.Start, Close: s.Close}, nil
+			},
+		},
+		{
+			Type:             splunk.Type,
+			NewDefaultConfig: func() config.Validator { return splunk.NewDefaultConfig() },
+			Create: func(cfg config.Validator, _ component.SinkSettings) (Sink, error) {
+				c := cfg.(*splunk.Config)
+				s, err := splunk.New(c)
+				if err != nil {
+					return Sink{}, err
+				}
+				return Sink{Pusher: s, Selection: c.Select, Start: s.Check, Close: s.Close}, nil
 			},
 		},
 		{

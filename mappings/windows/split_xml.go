@@ -60,7 +60,17 @@ func SplitXMLEvents(data []byte, atEOF bool) (advance int, token []byte, err err
 // splitEvent splits the element starting at data[i].
 func splitEvent(data []byte, i int, atEOF bool) (int, []byte, error) {
 	rest := data[i:]
-	if n, ok := elementEnd(rest); ok {
+	n, ok := elementEnd(rest)
+	// A valid event never contains another <Event> start tag (child names
+	// such as EventData do not match it), so one before the element's end
+	// means this event was cut off: emit it as an error token and resync.
+	if next := nextEventStart(rest); next > 0 && (!ok || next < n) {
+		if next > MaxLineBytes {
+			next = MaxLineBytes + 1
+		}
+		return i + next, rest[:next], nil
+	}
+	if ok {
 		if n > MaxLineBytes {
 			return i + MaxLineBytes + 1, rest[:MaxLineBytes+1], nil
 		}

@@ -594,3 +594,47 @@ func TestConfigValidate(t *testing.T) {
 		t.Error("New accepted an invalid config")
 	}
 }
+
+func xmlEvent(rec int) string {
+	return fmt.Sprintf(`<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>4624</EventID><TimeCreated SystemTime="2026-03-02T10:00:00.000Z"/><EventRecordID>%d</EventRecordID><Channel>Security</Channel><Computer>DC01.corp.local</Computer></System><EventData><Data Name="TargetUserName">user%d</Data><Data Name="LogonType">3</Data></EventData></Event>`, rec, rec)
+}
+
+// format: xml reads <Event> elements from files (an event split across two
+// writes arrives once complete) and from TCP.
+func TestXMLFormatFileAndTCP(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "fwd.xml")
+	first := xmlEvent(1) + "\n" + xmlEvent(2)
+	half := len(first) - 40
+	if err := os.WriteFile(p, []byte(first[:half]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewDefaultConfig()
+	cfg.Format = FormatXML
+	cfg.Tail.Paths = []string{filepath.Join(dir, "*.xml")}
+	cfg.Tail.PollInterval = 10 * time.Millisecond
+	cfg.Tail.Listen = "127.0.0.1:0"
+	h := start(t, cfg, newFake())
+	waitEvents(t, h.fake, 1)
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(first[half:] + "\n<Event><oops\n" + xmlEvent(3) + "\n")
+	f.Close()
+	waitEvents(t, h.fake, 3)
+	c, err := net.Dial("tcp", h.src.ListenAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ev := xmlEvent(4)
+	c.Write([]byte(ev[:50]))
+	time.Sleep(20 * time.Millisecond)
+	c.Write([]byte(ev[50:] + xmlEvent(5)))
+	evs := waitEvents(t, h.fake, 5)
+	checkUnique(t, evs)
+	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
+		t.Errorf("decode errors = %d, want 1 (the broken event)", got)
+	}
+	if evs[0].Event.Dataset != "winjson" || evs[0].User.Name == "" {
+		t.Errorf("event %+v", evs[0])
+	}
+}
