@@ -88,6 +88,10 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 		}
 		seen[r.ID] = true
 		e.counters[i].Rule = r.ID
+		switch r.Kind {
+		case KindSequence, KindNewValue, KindMissingPredecessor:
+			return nil, fmt.Errorf("engine: rule %s: kind %s is not evaluated yet", r.ID, r.Kind)
+		}
 		if r.Stateful() {
 			e.states[i] = newRuleState()
 		}

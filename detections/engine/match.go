@@ -133,11 +133,17 @@ func (r *Rule) matches(ev *schema.Event) bool {
 	return len(r.not) == 0 || !allHold(r.not, ev)
 }
 
-// compileConds compiles a where/not mapping node.
+// compileConds compiles a top-level where/not mapping node.
 func (c *compiler) compileConds(n *yaml.Node, key string, required bool) []cond {
+	return c.compileCondsAt(n, key, required, c.lines[key])
+}
+
+// compileCondsAt compiles a where/not mapping node labelled key; line is
+// where to report a missing required block.
+func (c *compiler) compileCondsAt(n *yaml.Node, key string, required bool, line int) []cond {
 	if n.Kind == 0 || n.Tag == "!!null" {
 		if required {
-			c.errf(key, "%s: required", key)
+			c.errAt(line, "%s: required", key)
 		}
 		return nil
 	}

@@ -24,7 +24,18 @@ const (
 	KindMatch     = "match"
 	KindThreshold = "threshold"
 	KindDistinct  = "distinct"
+	// KindSequence fires when ordered steps occur for one key within a window.
+	KindSequence = "sequence"
+	// KindNewValue fires on the first sighting of a value for a key after a
+	// learning period.
+	KindNewValue = "new_value"
+	// KindMissingPredecessor fires on an event that lacks an expected earlier
+	// event for the same key (a service ticket without a TGT).
+	KindMissingPredecessor = "missing_predecessor"
 )
+
+// kinds lists every rule kind, for error messages.
+var kinds = []string{KindMatch, KindThreshold, KindDistinct, KindSequence, KindNewValue, KindMissingPredecessor}
 
 // Rule statuses.
 const (
@@ -41,7 +52,7 @@ type Rule struct {
 	Title       string
 	Status      string
 	Description string
-	Kind        string // match | threshold | distinct
+	Kind        string // match | threshold | distinct | sequence | new_value | missing_predecessor
 	Severity    schema.Severity
 	Tactic      string // ATT&CK tactic id, e.g. TA0006
 	Technique   string // ATT&CK technique id, e.g. T1558.003
@@ -50,9 +61,27 @@ type Rule struct {
 	GroupBy     []string
 	Distinct    string        // field counted distinctly, "" for plain counting
 	Threshold   int           // stateful rules: events (or distinct values) to fire
-	Window      time.Duration // stateful rules: sliding window length
+	Window      time.Duration // threshold, distinct, sequence: window length
 	Tests       []RuleTest
 	File        string // the file the rule was loaded from
+
+	// Steps are the ordered steps of a sequence rule.
+	Steps []Step
+	// NewValue is the field whose unseen values a new_value rule alerts on.
+	NewValue string
+	// Learning is how much event time a new_value or missing_predecessor
+	// rule observes before it alerts.
+	Learning time.Duration
+	// Forget is how long a new_value rule remembers a value not seen again.
+	Forget time.Duration
+	// MaxValues caps the values a new_value rule remembers per key.
+	MaxValues int
+	// Key and PredecessorKey are a missing_predecessor rule's join fields on
+	// the judged event and on the predecessor (same length).
+	Key, PredecessorKey []string
+	// Within is how far back a missing_predecessor rule looks for the
+	// predecessor; Grace is how long it waits for a late one.
+	Within, Grace time.Duration
 
 	tacticName    string
 	techniqueName string
@@ -62,6 +91,25 @@ type Rule struct {
 	groupGetters  []schema.Getter
 	distinctGet   schema.Getter
 	distinctCap   int
+	newValueGet   schema.Getter
+	predWhere     []cond // missing_predecessor: predecessor where/not
+	predNot       []cond
+	predGetters   []schema.Getter
+	predKinds     []string // predecessor event.kind values (nil: any)
+}
+
+// Step is one step of a sequence rule: Count matching events (or Count
+// distinct values of Distinct) for the key.
+type Step struct {
+	Name     string
+	Count    int
+	Distinct string
+
+	where       []cond
+	not         []cond
+	kindValues  []string
+	distinctGet schema.Getter
+	distinctCap int
 }
 
 // RuleTest is one sample-based test of a rule: replaying Sample through the
@@ -71,7 +119,7 @@ type RuleTest struct {
 	Expect int
 }
 
-// Stateful reports whether the rule keeps state (threshold or distinct).
+// Stateful reports whether the rule keeps state (every kind but match).
 func (r *Rule) Stateful() bool { return r.Kind != KindMatch }
 
 // ruleFile is the YAML shape of a rule file.
@@ -92,6 +140,31 @@ type ruleFile struct {
 	Window      string    `yaml:"window"`
 	Tests       []testRef `yaml:"tests"`
 	Tags        []string  `yaml:"tags"`
+	// sequence
+	Steps []stepFile `yaml:"steps"`
+	// new_value
+	NewValue  string `yaml:"new_value"`
+	Learning  string `yaml:"learning"`
+	Forget    string `yaml:"forget"`
+	MaxValues int    `yaml:"max_values"`
+	// missing_predecessor
+	Predecessor *predFile `yaml:"predecessor"`
+	Key         yaml.Node `yaml:"key"`
+	Within      string    `yaml:"within"`
+	Grace       string    `yaml:"grace"`
+}
+
+type stepFile struct {
+	Name     string    `yaml:"name"`
+	Where    yaml.Node `yaml:"where"`
+	Not      yaml.Node `yaml:"not"`
+	Count    *int      `yaml:"count"`
+	Distinct string    `yaml:"distinct"`
+}
+
+type predFile struct {
+	Where yaml.Node `yaml:"where"`
+	Not   yaml.Node `yaml:"not"`
 }
 
 type mitreRef struct {
@@ -127,7 +200,7 @@ func ParseRule(data []byte, file string) (*Rule, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	c := &compiler{file: name, lines: topLines(&root)}
+	c := &compiler{file: name, lines: topLines(&root), root: &root}
 	r := c.compile(&rf)
 	if file != "" && r.ID != "" {
 		base := path.Base(strings.ReplaceAll(file, `\`, "/"))
@@ -161,6 +234,7 @@ func topLines(root *yaml.Node) map[string]int {
 type compiler struct {
 	file  string
 	lines map[string]int
+	root  *yaml.Node
 	errs  []error
 }
 
@@ -224,7 +298,7 @@ func (c *compiler) compile(rf *ruleFile) *Rule {
 		}
 	}
 
-	r.where = c.compileConds(&rf.Where, "where", true)
+	r.where = c.compileConds(&rf.Where, "where", rf.Kind != KindSequence)
 	r.not = c.compileConds(&rf.Not, "not", false)
 	for _, cd := range r.where {
 		if cd.path == "event.kind" && cd.op == opEq {
@@ -276,42 +350,52 @@ func (c *compiler) compileMitre(r *Rule, m mitreRef) {
 	r.tacticName, r.techniqueName = ta.Name, te.FullName()
 }
 
+// kindKeys are the top-level keys that belong to some kinds only, with the
+// kinds that accept them.
+var kindKeys = []struct {
+	key   string
+	kinds []string
+}{
+	{"group_by", []string{KindThreshold, KindDistinct, KindSequence, KindNewValue}},
+	{"distinct", []string{KindThreshold, KindDistinct}},
+	{"threshold", []string{KindThreshold, KindDistinct}},
+	{"window", []string{KindThreshold, KindDistinct, KindSequence}},
+	{"steps", []string{KindSequence}},
+	{"new_value", []string{KindNewValue}},
+	{"learning", []string{KindNewValue, KindMissingPredecessor}},
+	{"forget", []string{KindNewValue}},
+	{"max_values", []string{KindNewValue}},
+	{"predecessor", []string{KindMissingPredecessor}},
+	{"key", []string{KindMissingPredecessor}},
+	{"within", []string{KindMissingPredecessor}},
+	{"grace", []string{KindMissingPredecessor}},
+}
+
 func (c *compiler) compileKind(r *Rule, rf *ruleFile) {
+	if slices.Contains(kinds, r.Kind) {
+		for _, kk := range kindKeys {
+			if _, ok := c.lines[kk.key]; ok && !slices.Contains(kk.kinds, r.Kind) {
+				c.errf(kk.key, "%s: not allowed for kind %s", kk.key, r.Kind)
+			}
+		}
+	}
 	stateful := func() {
 		if r.Threshold < 1 {
 			c.errf("threshold", "threshold: must be >= 1 for kind %s", r.Kind)
 		}
-		if rf.Window == "" {
-			c.errf("window", "window: required for kind %s", r.Kind)
-		} else if d, err := time.ParseDuration(rf.Window); err != nil || d <= 0 {
-			c.errf("window", "window %q: want a positive duration such as 10m", rf.Window)
-		} else {
-			r.Window = d
-		}
-		for _, p := range r.GroupBy {
-			g, ok := schema.Field(p)
-			if !ok {
-				c.errf("group_by", "group_by: unknown field %q", p)
-				continue
-			}
-			r.groupGetters = append(r.groupGetters, g)
-		}
+		r.Window = c.duration(rf.Window, "window", true)
+		r.groupGetters = c.fields(r.GroupBy, "group_by")
 		if r.Distinct != "" {
 			g, ok := schema.Field(r.Distinct)
 			if !ok {
 				c.errf("distinct", "distinct: unknown field %q", r.Distinct)
 			}
 			r.distinctGet = g
-			r.distinctCap = max(r.Threshold*4, 64)
+			r.distinctCap = distinctCap(r.Threshold)
 		}
 	}
 	switch r.Kind {
 	case KindMatch:
-		for _, k := range []string{"group_by", "distinct", "threshold", "window"} {
-			if _, ok := c.lines[k]; ok {
-				c.errf(k, "%s: not allowed for kind match", k)
-			}
-		}
 	case KindThreshold:
 		stateful()
 	case KindDistinct:
@@ -319,12 +403,21 @@ func (c *compiler) compileKind(r *Rule, rf *ruleFile) {
 			c.errf("kind", "distinct: required for kind distinct")
 		}
 		stateful()
+	case KindSequence:
+		c.compileSequence(r, rf)
+	case KindNewValue:
+		c.compileNewValue(r, rf)
+	case KindMissingPredecessor:
+		c.compileMissingPredecessor(r, rf)
 	case "":
-		c.errf("kind", "kind: required (match, threshold or distinct)")
+		c.errf("kind", "kind: required (%s)", strings.Join(kinds, ", "))
 	default:
-		c.errf("kind", "kind %q: want match, threshold or distinct", r.Kind)
+		c.errf("kind", "kind %q: want one of %s", r.Kind, strings.Join(kinds, ", "))
 	}
 }
+
+// distinctCap bounds the distinct values held per key for a threshold.
+func distinctCap(threshold int) int { return max(threshold*4, 64) }
 
 // LoadDir parses every *.yml and *.yaml file under root in fsys and returns
 // the rules sorted by id. All errors are returned together; two rules with
