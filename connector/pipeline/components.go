@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/config"
@@ -13,6 +14,7 @@ import (
 	"github.com/castellan-itdr/castellan/sinks/delivery"
 	"github.com/castellan-itdr/castellan/sinks/elastic"
 	"github.com/castellan-itdr/castellan/sinks/file"
+	"github.com/castellan-itdr/castellan/sinks/sentinel"
 	"github.com/castellan-itdr/castellan/sinks/splunk"
 	"github.com/castellan-itdr/castellan/sinks/stdout"
 )
@@ -104,6 +106,22 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 					return Sink{}, err
 				}
 				return Sink{Pusher: s, Selection: c.Select, Start: s.Start, Close: s.Close}, nil
+			},
+		},
+		{
+			Type:             sentinel.Type,
+			NewDefaultConfig: func() config.Validator { return sentinel.NewDefaultConfig() },
+			Create: func(cfg config.Validator, _ component.SinkSettings) (Sink, error) {
+				c := cfg.(*sentinel.Config)
+				s, err := sentinel.New(c)
+				if err != nil {
+					return Sink{}, err
+				}
+				// Each upload holds up to 1 MB gzipped (~8 MB of rows): hand the
+				// sink large batches, collected for up to a second, so calls
+				// are packed near the limit.
+				return Sink{Pusher: s, Selection: c.Select, Close: s.Close,
+					Sender: delivery.SenderConfig{MaxItems: 20000, MaxBytes: 24 << 20, Linger: time.Second}}, nil
 			},
 		},
 		{
