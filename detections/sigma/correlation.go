@@ -1,0 +1,373 @@
+package sigma
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// maxAlertValues caps Alert.Values.
+const maxAlertValues = 50
+
+// evid is one piece of evidence: an event time (Unix ns) and id.
+type evid struct {
+	t  int64
+	id string
+}
+
+// corrRT is the runtime of one correlation rule: resolved references,
+// getters and bounded per-key state (keys in a map plus an intrusive list
+// in update order, head = least recently updated).
+type corrRT struct {
+	rule       *Rule
+	refs       []int // rule indices of the referenced detection rules
+	groupGet   []getter
+	fieldGet   getter
+	threshold  int
+	window     int64
+	valueCap   int
+	keys       map[string]*corrKey
+	head, tail *corrKey
+	lastSweep  int64
+	lastEvent  uint64 // Set.events of the last observed event (count once per event)
+}
+
+type corrKey struct {
+	key        string
+	group      []string
+	prev, next *corrKey
+	last       int64
+	suppressed int64
+	ring       []evid          // event_count
+	vals       map[string]evid // value_count
+	steps      []evid          // temporal: per referenced rule, last match (id "" = none)
+}
+
+func newCorrRT(r *Rule) *corrRT {
+	c := r.Correlation
+	rt := &corrRT{
+		rule:      r,
+		refs:      make([]int, len(c.Rules)),
+		threshold: c.threshold(),
+		window:    int64(c.Timespan),
+		keys:      map[string]*corrKey{},
+	}
+	plain := &compiler{}
+	for _, g := range c.GroupBy {
+		get, _ := plain.getter(g)
+		rt.groupGet = append(rt.groupGet, get)
+	}
+	if c.Field != "" {
+		rt.fieldGet, _ = plain.getter(c.Field)
+	}
+	rt.valueCap = max(2*rt.threshold, 256)
+	return rt
+}
+
+func (rt *corrRT) unlink(k *corrKey) {
+	if k.prev != nil {
+		k.prev.next = k.next
+	} else {
+		rt.head = k.next
+	}
+	if k.next != nil {
+		k.next.prev = k.prev
+	} else {
+		rt.tail = k.prev
+	}
+	k.prev, k.next = nil, nil
+}
+
+func (rt *corrRT) pushBack(k *corrKey) {
+	k.prev, k.next = rt.tail, nil
+	if rt.tail != nil {
+		rt.tail.next = k
+	} else {
+		rt.head = k
+	}
+	rt.tail = k
+}
+
+func (rt *corrRT) remove(k *corrKey) {
+	rt.unlink(k)
+	delete(rt.keys, k.key)
+}
+
+// sweep drops keys whose window and suppression have passed (TTL), at most
+// once per window of event time.
+func (rt *corrRT) sweep(now int64) {
+	if rt.lastSweep != 0 && now-rt.lastSweep < rt.window {
+		return
+	}
+	rt.lastSweep = now
+	for k := rt.head; k != nil; {
+		if now-k.last < rt.window || k.suppressed > now {
+			break
+		}
+		next := k.next
+		rt.remove(k)
+		k = next
+	}
+}
+
+func (rt *corrRT) groupKey(ev *schema.Event) (key string, vals []string, empty bool) {
+	if len(rt.groupGet) == 0 {
+		return "", nil, false
+	}
+	vals = make([]string, len(rt.groupGet))
+	empty = true
+	var b strings.Builder
+	for i, g := range rt.groupGet {
+		v, _ := g(ev)
+		vals[i] = v
+		if v != "" {
+			empty = false
+		}
+		if i > 0 {
+			b.WriteByte(0x1f)
+		}
+		b.WriteString(strings.ToLower(v))
+	}
+	return b.String(), vals, empty
+}
+
+// observe feeds a match of detection rule base to correlation rule ci.
+func (s *Set) observe(ci, base int, ev *schema.Event) (schema.Alert, bool) {
+	rt := s.corr[ci]
+	c := rt.rule.Correlation
+	cs := &s.counters[ci]
+	counting := c.Type == CorrEventCount || c.Type == CorrValueCount
+	if counting && rt.lastEvent == s.events {
+		return schema.Alert{}, false // one event counts once
+	}
+	rt.lastEvent = s.events
+	cs.Matched++
+	key, vals, empty := rt.groupKey(ev)
+	if empty {
+		cs.SkippedEmptyKey++
+		return schema.Alert{}, false
+	}
+	var dv string
+	if c.Type == CorrValueCount {
+		v, _ := rt.fieldGet(ev)
+		if v == "" {
+			cs.SkippedEmptyValue++
+			return schema.Alert{}, false
+		}
+		dv = strings.ToLower(v)
+	}
+	t := nanos(ev.Timestamp)
+	rt.sweep(t)
+	k := rt.keys[key]
+	if k == nil {
+		for len(rt.keys) >= s.maxKeys && rt.head != nil {
+			rt.remove(rt.head)
+			cs.Evictions++
+		}
+		k = &corrKey{key: key, last: t}
+		rt.keys[key] = k
+	} else {
+		rt.unlink(k)
+	}
+	rt.pushBack(k)
+	k.group = vals
+	k.last = max(k.last, t)
+	e := evid{t: t, id: ev.ID}
+	switch c.Type {
+	case CorrEventCount:
+		return rt.count(k, e, ev)
+	case CorrValueCount:
+		return rt.distinct(k, dv, e, ev)
+	default:
+		pos := slices.Index(rt.refs, base)
+		return rt.temporal(k, pos, e, ev, c.Type == CorrTemporalOrdered)
+	}
+}
+
+func (rt *corrRT) count(k *corrKey, e evid, ev *schema.Event) (schema.Alert, bool) {
+	now, w := k.last, rt.window
+	i := len(k.ring)
+	for i > 0 && k.ring[i-1].t > e.t {
+		i--
+	}
+	k.ring = slices.Insert(k.ring, i, e)
+	drop := max(0, len(k.ring)-rt.threshold)
+	for drop < len(k.ring) && now-k.ring[drop].t >= w {
+		drop++
+	}
+	if drop > 0 {
+		k.ring = append(k.ring[:0], k.ring[drop:]...)
+	}
+	if len(k.ring) < rt.threshold || now < k.suppressed {
+		return schema.Alert{}, false
+	}
+	a := rt.alert(ev, k, slices.Clone(k.ring), nil)
+	k.ring = k.ring[:0]
+	k.suppressed = now + w
+	return a, true
+}
+
+func (rt *corrRT) distinct(k *corrKey, v string, e evid, ev *schema.Event) (schema.Alert, bool) {
+	now, w := k.last, rt.window
+	if k.vals == nil {
+		k.vals = make(map[string]evid, min(rt.threshold, 16))
+	}
+	if old, ok := k.vals[v]; ok {
+		if e.t >= old.t {
+			k.vals[v] = e
+		}
+	} else {
+		if len(k.vals) >= rt.valueCap {
+			expireValues(k.vals, now, w)
+			if len(k.vals) >= rt.valueCap {
+				oldest, ot := "", int64(0)
+				for val, x := range k.vals {
+					if oldest == "" || x.t < ot || x.t == ot && val < oldest {
+						oldest, ot = val, x.t
+					}
+				}
+				delete(k.vals, oldest)
+			}
+		}
+		k.vals[v] = e
+	}
+	if len(k.vals) < rt.threshold || now < k.suppressed {
+		return schema.Alert{}, false
+	}
+	expireValues(k.vals, now, w)
+	if len(k.vals) < rt.threshold {
+		return schema.Alert{}, false
+	}
+	values := make([]string, 0, len(k.vals))
+	for val := range k.vals {
+		values = append(values, val)
+	}
+	sort.Strings(values)
+	evs := make([]evid, len(values))
+	for i, val := range values {
+		evs[i] = k.vals[val]
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
+	a := rt.alert(ev, k, evs, values)
+	clear(k.vals)
+	k.suppressed = now + w
+	return a, true
+}
+
+func expireValues(m map[string]evid, now, w int64) {
+	for val, e := range m {
+		if now-e.t >= w {
+			delete(m, val)
+		}
+	}
+}
+
+// temporal records a match of the pos-th referenced rule. Unordered: fire
+// when every referenced rule matched within the timespan. Ordered: a step
+// only counts after the previous step, within the timespan of the first.
+func (rt *corrRT) temporal(k *corrKey, pos int, e evid, ev *schema.Event, ordered bool) (schema.Alert, bool) {
+	n := len(rt.refs)
+	if k.steps == nil {
+		k.steps = make([]evid, n)
+	}
+	now, w := k.last, rt.window
+	if now < k.suppressed {
+		return schema.Alert{}, false
+	}
+	for i := range k.steps {
+		if k.steps[i].id != "" && now-k.steps[i].t >= w {
+			k.steps[i] = evid{}
+		}
+	}
+	if ordered {
+		if pos == 0 {
+			if k.steps[0].id == "" || !anySet(k.steps[1:]) {
+				k.steps[0] = e
+			}
+		} else if prev := k.steps[pos-1]; prev.id != "" && prev.t <= e.t && k.steps[pos].id == "" {
+			k.steps[pos] = e
+		}
+	} else {
+		k.steps[pos] = e
+	}
+	if anyUnset(k.steps) {
+		return schema.Alert{}, false
+	}
+	evs := slices.Clone(k.steps)
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
+	if evs[len(evs)-1].t-evs[0].t >= w {
+		return schema.Alert{}, false
+	}
+	a := rt.alert(ev, k, evs, nil)
+	clear(k.steps)
+	k.suppressed = now + w
+	return a, true
+}
+
+func anySet(s []evid) bool {
+	for _, e := range s {
+		if e.id != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func anyUnset(s []evid) bool {
+	for _, e := range s {
+		if e.id == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// alert builds a correlation alert from chronological evidence; entities
+// come from ev, the last evidence event.
+func (rt *corrRT) alert(ev *schema.Event, k *corrKey, evs []evid, values []string) schema.Alert {
+	r := rt.rule
+	c := r.Correlation
+	a := baseAlert(r, ev)
+	first, last := evs[0].t, evs[0].t
+	ids := make([]string, 0, min(len(evs), schema.MaxEvidence))
+	for _, e := range evs {
+		first, last = min(first, e.t), max(last, e.t)
+		if len(ids) < schema.MaxEvidence {
+			ids = append(ids, e.id)
+		}
+	}
+	a.ID = schema.AlertID(r.ID, k.key, evs[0].id)
+	a.Timestamp = fromNanos(last)
+	a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
+	a.Count = len(evs)
+	a.EventIDs = ids
+	if len(values) > maxAlertValues {
+		values = values[:maxAlertValues]
+	}
+	a.Values = values
+	if len(c.GroupBy) > 0 {
+		a.GroupKey = make(map[string]string, len(c.GroupBy))
+		for i, g := range c.GroupBy {
+			a.GroupKey[g] = k.group[i]
+		}
+	}
+	var b strings.Builder
+	b.WriteString(r.Title)
+	b.WriteString(": ")
+	for i, g := range c.GroupBy {
+		fmt.Fprintf(&b, "%s %s, ", g, k.group[i])
+	}
+	switch c.Type {
+	case CorrValueCount:
+		fmt.Fprintf(&b, "%d distinct %s in %s", a.Count, c.Field, c.Timespan)
+	case CorrTemporal, CorrTemporalOrdered:
+		fmt.Fprintf(&b, "%d related rules matched in %s", a.Count, c.Timespan)
+	default:
+		fmt.Fprintf(&b, "%d events in %s", a.Count, c.Timespan)
+	}
+	a.Message = b.String()
+	return a
+}
