@@ -18,37 +18,53 @@ const maxAlertValues = 50
 
 // Options tune an Engine.
 type Options struct {
-	// MaxKeysPerRule bounds the group keys one stateful rule holds; when
-	// full, the least recently updated key is evicted. 0 means
-	// DefaultMaxKeysPerRule.
+	// MaxKeysPerRule bounds the group keys one stateful rule holds (and the
+	// events a missing_predecessor rule buffers); when full, the least
+	// recently updated key is evicted. 0 means DefaultMaxKeysPerRule.
 	MaxKeysPerRule int
+	// Tuning holds per-rule exclusions, threshold overrides and disabled
+	// rules. New rejects a tuning that fails Tuning.Validate.
+	Tuning Tuning
 }
 
 // Engine evaluates events against a fixed set of compiled rules. It is not
 // safe for concurrent use: the pipeline serializes calls to Process,
 // Snapshot, Restore and Stats.
 type Engine struct {
-	rules    []*Rule
-	states   []*ruleState // parallel to rules; nil for match rules
-	counters []RuleStats  // parallel to rules
-	byKind   map[string][]int
-	unkinded []int
-	maxKeys  int
-	events   uint64
+	rules     []*Rule     // effective rules (threshold overrides applied)
+	evals     []evaluator // parallel to rules; nil for match and disabled rules
+	tunes     []*ruleTune // parallel to rules; nil when untuned
+	counters  []RuleStats // parallel to rules
+	judges    []int       // missing_predecessor rules, judged on every event
+	byKind    map[string][]int
+	unkinded  []int
+	maxKeys   int
+	events    uint64
+	watermark int64 // latest event time seen, Unix nanoseconds
 }
 
 // RuleStats are one rule's counters.
 type RuleStats struct {
 	Rule      string `json:"rule"`
-	Evaluated uint64 `json:"evaluated"` // events the rule's predicate was evaluated on
-	Matched   uint64 `json:"matched"`   // events that satisfied where and not
+	Disabled  bool   `json:"disabled,omitempty"` // disabled by tuning
+	Evaluated uint64 `json:"evaluated"`          // events the rule's predicate was evaluated on
+	Matched   uint64 `json:"matched"`            // events that satisfied the rule and were not excluded
+	Excluded  uint64 `json:"excluded"`           // events that satisfied the rule but tuning excluded
 	Alerts    uint64 `json:"alerts"`
-	Evictions uint64 `json:"evictions"` // keys evicted because the rule held MaxKeysPerRule
+	// Evictions counts state dropped by a cap: group keys evicted because
+	// the rule held MaxKeysPerRule, distinct and new_value values evicted
+	// by their per-key cap, buffered events judged early because the
+	// buffer was full.
+	Evictions uint64 `json:"evictions"`
 	// SkippedEmptyKey counts matching events whose group_by values were all empty.
 	SkippedEmptyKey uint64 `json:"skipped_empty_key"`
 	// SkippedEmptyValue counts matching events with an empty distinct field.
 	SkippedEmptyValue uint64 `json:"skipped_empty_value"`
-	Keys              int    `json:"keys"` // group keys held now
+	// Learning counts missing_predecessor events judged during the
+	// learning period (never alerted).
+	Learning uint64 `json:"learning,omitempty"`
+	Keys     int    `json:"keys"`              // group keys held now
+	Pending  int    `json:"pending,omitempty"` // events buffered now (missing_predecessor)
 }
 
 // Stats are the engine's counters: totals and per rule (in rule order).
@@ -56,20 +72,24 @@ type Stats struct {
 	Events            uint64      `json:"events"`
 	Evaluated         uint64      `json:"evaluated"`
 	Matched           uint64      `json:"matched"`
+	Excluded          uint64      `json:"excluded"`
 	Alerts            uint64      `json:"alerts"`
 	Evictions         uint64      `json:"evictions"`
 	SkippedEmptyKey   uint64      `json:"skipped_empty_key"`
 	SkippedEmptyValue uint64      `json:"skipped_empty_value"`
 	Keys              int         `json:"keys"`
+	Pending           int         `json:"pending,omitempty"`
 	Rules             []RuleStats `json:"rules"`
 }
 
 // New builds an engine over rules (evaluated, and alerts emitted, in the
-// given order). Rule ids must be unique.
+// given order). Rule ids must be unique and opts.Tuning must be valid for
+// the rules.
 func New(rules []*Rule, opts Options) (*Engine, error) {
 	e := &Engine{
 		rules:    slices.Clone(rules),
-		states:   make([]*ruleState, len(rules)),
+		evals:    make([]evaluator, len(rules)),
+		tunes:    make([]*ruleTune, len(rules)),
 		counters: make([]RuleStats, len(rules)),
 		byKind:   map[string][]int{},
 		maxKeys:  opts.MaxKeysPerRule,
@@ -78,7 +98,6 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 		e.maxKeys = DefaultMaxKeysPerRule
 	}
 	seen := map[string]bool{}
-	kinded := map[string][]int{}
 	for i, r := range e.rules {
 		if r == nil {
 			return nil, fmt.Errorf("engine: rule %d is nil", i)
@@ -87,13 +106,30 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: duplicate rule id %q", r.ID)
 		}
 		seen[r.ID] = true
+	}
+	if err := opts.Tuning.Validate(e.rules); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	kinded := map[string][]int{}
+	for i, r := range e.rules {
 		e.counters[i].Rule = r.ID
-		switch r.Kind {
-		case KindSequence, KindNewValue, KindMissingPredecessor:
-			return nil, fmt.Errorf("engine: rule %s: kind %s is not evaluated yet", r.ID, r.Kind)
+		tune, _ := opts.Tuning.tuneFor(r.ID) // validated above
+		if tune != nil {
+			if tune.disabled {
+				e.counters[i].Disabled = true
+				continue
+			}
+			if tune.threshold > 0 && hasThreshold(r) {
+				r = r.withThreshold(tune.threshold)
+				e.rules[i] = r
+			}
+			if len(tune.accounts) > 0 || len(tune.hosts) > 0 || len(tune.addrs) > 0 {
+				e.tunes[i] = tune
+			}
 		}
-		if r.Stateful() {
-			e.states[i] = newRuleState()
+		e.evals[i] = e.newEvaluator(r, e.tunes[i])
+		if r.Kind == KindMissingPredecessor {
+			e.judges = append(e.judges, i)
 		}
 		if len(r.kindValues) == 0 {
 			e.unkinded = append(e.unkinded, i)
@@ -115,15 +151,39 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Rules returns the engine's rules in evaluation order.
+// newEvaluator returns fresh state for a rule, nil for match rules.
+func (e *Engine) newEvaluator(r *Rule, tune *ruleTune) evaluator {
+	switch r.Kind {
+	case KindThreshold, KindDistinct:
+		return &thresholdEval{r: r, tune: tune, st: newRuleState(), maxKeys: e.maxKeys}
+	case KindSequence:
+		return newSeqEval(r, tune, e.maxKeys)
+	case KindNewValue:
+		return newNVEval(r, tune, e.maxKeys)
+	case KindMissingPredecessor:
+		return newMPEval(r, tune, e.maxKeys)
+	}
+	return nil
+}
+
+// Rules returns the engine's rules in evaluation order, with tuning
+// threshold overrides applied.
 func (e *Engine) Rules() []*Rule { return slices.Clone(e.rules) }
 
 // Process evaluates one event against every rule and calls emit for each
-// alert, in rule order. Not safe for concurrent use. Rules whose event.kind
-// constraint excludes the event are not evaluated at all, and evaluating a
-// rule that does not match allocates nothing.
+// alert, in rule order (alerts of missing_predecessor rules whose buffered
+// events this event's time releases come first). Not safe for concurrent
+// use. Rules whose event.kind constraint excludes the event are not
+// evaluated at all, and evaluating a rule that does not match allocates
+// nothing.
 func (e *Engine) Process(ev *schema.Event, emit func(schema.Alert)) {
 	e.events++
+	if t := nanos(ev.Timestamp); t > e.watermark {
+		e.watermark = t
+	}
+	for _, i := range e.judges {
+		e.evals[i].(*mpEval).tick(e.watermark, &e.counters[i], emit)
+	}
 	idx, ok := e.byKind[string(ev.Event.Kind)]
 	if !ok {
 		idx = e.unkinded
@@ -136,19 +196,26 @@ func (e *Engine) Process(ev *schema.Event, emit func(schema.Alert)) {
 	for _, i := range idx {
 		r, c := e.rules[i], &e.counters[i]
 		c.Evaluated++
-		if !r.matches(ev) {
+		if x := e.evals[i]; x != nil {
+			x.process(ev, c, emit)
 			continue
 		}
-		c.Matched++
-		if !r.Stateful() {
-			c.Alerts++
-			emit(matchAlert(r, ev))
+		if !r.matches(ev) || !admit(e.tunes[i], ev, c) {
 			continue
 		}
-		if a, fired := e.states[i].observe(r, ev, c, e.maxKeys); fired {
-			c.Alerts++
-			emit(a)
-		}
+		c.Alerts++
+		emit(matchAlert(r, ev))
+	}
+}
+
+// Flush judges every event a missing_predecessor rule still buffers for its
+// grace period, as if event time had moved past it, and emits the alerts.
+// Call it at the end of a finite input (a replay, a rule sample); a
+// long-running pipeline does not need it, the buffered events are part of
+// the Snapshot.
+func (e *Engine) Flush(emit func(schema.Alert)) {
+	for _, i := range e.judges {
+		e.evals[i].(*mpEval).flush(&e.counters[i], emit)
 	}
 }
 
@@ -156,17 +223,19 @@ func (e *Engine) Process(ev *schema.Event, emit func(schema.Alert)) {
 func (e *Engine) Stats() Stats {
 	s := Stats{Events: e.events, Rules: slices.Clone(e.counters)}
 	for i := range s.Rules {
-		if st := e.states[i]; st != nil {
-			s.Rules[i].Keys = len(st.keys)
+		if x := e.evals[i]; x != nil {
+			s.Rules[i].Keys, s.Rules[i].Pending = x.size()
 		}
 		rs := s.Rules[i]
 		s.Evaluated += rs.Evaluated
 		s.Matched += rs.Matched
+		s.Excluded += rs.Excluded
 		s.Alerts += rs.Alerts
 		s.Evictions += rs.Evictions
 		s.SkippedEmptyKey += rs.SkippedEmptyKey
 		s.SkippedEmptyValue += rs.SkippedEmptyValue
 		s.Keys += rs.Keys
+		s.Pending += rs.Pending
 	}
 	return s
 }
@@ -267,17 +336,22 @@ func (s *ruleState) sweep(now int64, window time.Duration) {
 // groupKey reads the rule's group_by values. The key string is the
 // lower-cased values joined by a unit separator.
 func groupKey(r *Rule, ev *schema.Event) (key string, vals []string, empty bool) {
-	switch len(r.groupGetters) {
+	return groupKeyWith(r.groupGetters, ev)
+}
+
+// groupKeyWith is groupKey over explicit getters.
+func groupKeyWith(getters []schema.Getter, ev *schema.Event) (key string, vals []string, empty bool) {
+	switch len(getters) {
 	case 0:
 		return "", nil, false
 	case 1:
-		v := r.groupGetters[0](ev)
+		v := getters[0](ev)
 		return strings.ToLower(v), []string{v}, v == ""
 	}
-	vals = make([]string, len(r.groupGetters))
+	vals = make([]string, len(getters))
 	empty = true
 	var b strings.Builder
-	for i, g := range r.groupGetters {
+	for i, g := range getters {
 		v := g(ev)
 		vals[i] = v
 		if v != "" {

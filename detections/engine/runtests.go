@@ -41,8 +41,9 @@ func (t TestResult) String() string {
 // RunTests runs the rule's sample tests. Each sample (JSON lines; blank
 // lines and lines starting with '#' or "//" are skipped) is opened with
 // open, each line decoded with decode and passed through enrich (may be
-// nil), then through a fresh engine holding only this rule; the number of
-// alerts must equal the test's Expect.
+// nil), then through a fresh engine holding only this rule; at the end of
+// the sample the engine is flushed (see Engine.Flush). The number of alerts
+// must equal the test's Expect.
 func RunTests(r *Rule, open func(path string) (io.ReadCloser, error), decode func([]byte) (schema.Event, error), enrich func(*schema.Event)) []TestResult {
 	out := make([]TestResult, 0, len(r.Tests))
 	for _, t := range r.Tests {
@@ -84,5 +85,6 @@ func runSample(r *Rule, sample string, open func(string) (io.ReadCloser, error),
 	if err := sc.Err(); err != nil {
 		return alerts, fmt.Errorf("%s: read: %w", sample, err)
 	}
+	e.Flush(func(schema.Alert) { alerts++ })
 	return alerts, nil
 }

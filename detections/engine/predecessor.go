@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// mpKey is one join key of a missing_predecessor rule.
+type mpKey struct {
+	group      []string
+	last       int64 // latest update
+	pred       int64 // latest predecessor time; 0 = none
+	suppressed int64 // no alert for the key before this time
+}
+
+// pendingEv is a judged event waiting out the grace period, with the
+// entities its alert needs.
+type pendingEv struct {
+	t      int64
+	id     string
+	key    string
+	group  []string
+	user   schema.User
+	source schema.Endpoint
+	host   schema.Host
+	target schema.Target
+}
+
+// mpEval evaluates a missing_predecessor rule. Events that satisfy where
+// are buffered (FIFO, at most maxKeys) and judged once the engine's event
+// time passes their time plus grace: they alert when no predecessor with
+// the same key was seen at or after their time minus within.
+type mpEval struct {
+	r         *Rule
+	tune      *ruleTune
+	keys      *lru[mpKey]
+	maxKeys   int
+	pending   []pendingEv // FIFO; head at pending[0]
+	start     int64       // time of the first event the rule selected; 0 = none
+	lastSweep int64
+}
+
+func newMPEval(r *Rule, tune *ruleTune, maxKeys int) *mpEval {
+	return &mpEval{r: r, tune: tune, keys: newLRU[mpKey](), maxKeys: maxKeys}
+}
+
+func (x *mpEval) size() (int, int) { return x.keys.len(), len(x.pending) }
+
+func (r *Rule) predMatches(ev *schema.Event) bool {
+	if !allHold(r.predWhere, ev) {
+		return false
+	}
+	return len(r.predNot) == 0 || !allHold(r.predNot, ev)
+}
+
+func (x *mpEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)) {
+	r := x.r
+	isPred, isEv := r.predMatches(ev), r.matches(ev)
+	if !isPred && !isEv {
+		return
+	}
+	t := nanos(ev.Timestamp)
+	if x.start == 0 {
+		x.start = t
+	}
+	x.sweep(t)
+	if isPred {
+		// Predecessors are never excluded by tuning: dropping one could
+		// only raise alerts.
+		c.Matched++
+		if key, group, empty := groupKeyWith(r.predGetters, ev); empty {
+			c.SkippedEmptyKey++
+		} else {
+			n, _, evicted := x.keys.upsert(key, x.maxKeys)
+			c.Evictions += uint64(evicted)
+			if n.v.group == nil {
+				n.v.group = group
+			}
+			n.v.last = max(n.v.last, t)
+			n.v.pred = max(n.v.pred, t)
+		}
+	}
+	if !isEv {
+		return
+	}
+	if isPred {
+		c.Matched-- // counted once
+	}
+	if !admit(x.tune, ev, c) {
+		return
+	}
+	key, group, empty := groupKey(r, ev)
+	if empty {
+		c.SkippedEmptyKey++
+		return
+	}
+	if len(x.pending) >= x.maxKeys {
+		// Full: judge the oldest now, with a shortened grace.
+		c.Evictions++
+		x.judge(x.pending[0], c, emit)
+		x.pending[0] = pendingEv{}
+		x.pending = x.pending[1:]
+	}
+	x.pending = append(x.pending, pendingEv{
+		t: t, id: ev.ID, key: key, group: group,
+		user: cloneUser(ev.User), source: ev.Source, host: ev.Host,
+		target: schema.Target{User: cloneUser(ev.Target.User), Group: ev.Target.Group, Service: ev.Target.Service, IsMachine: ev.Target.IsMachine},
+	})
+}
+
+// tick judges the buffered events whose grace has passed at watermark wm.
+func (x *mpEval) tick(wm int64, c *RuleStats, emit func(schema.Alert)) {
+	g := int64(x.r.Grace)
+	for len(x.pending) > 0 && x.pending[0].t+g < wm {
+		x.judge(x.pending[0], c, emit)
+		x.pending[0] = pendingEv{}
+		x.pending = x.pending[1:]
+	}
+	if len(x.pending) == 0 && cap(x.pending) > 1024 {
+		x.pending = nil
+	}
+}
+
+// flush judges every buffered event.
+func (x *mpEval) flush(c *RuleStats, emit func(schema.Alert)) {
+	for _, p := range x.pending {
+		x.judge(p, c, emit)
+	}
+	x.pending = nil
+}
+
+func (x *mpEval) judge(p pendingEv, c *RuleStats, emit func(schema.Alert)) {
+	r := x.r
+	if p.t-x.start < int64(r.Learning) {
+		c.Learning++
+		return
+	}
+	n := x.keys.m[p.key]
+	if n != nil && n.v.pred != 0 && n.v.pred >= p.t-int64(r.Within) {
+		return
+	}
+	if n != nil && p.t < n.v.suppressed {
+		return
+	}
+	n, _, evicted := x.keys.upsert(p.key, x.maxKeys)
+	c.Evictions += uint64(evicted)
+	if n.v.group == nil {
+		n.v.group = p.group
+	}
+	n.v.last = max(n.v.last, p.t)
+	n.v.suppressed = p.t + int64(r.Within)
+	c.Alerts++
+	emit(x.alert(p))
+}
+
+func (x *mpEval) alert(p pendingEv) schema.Alert {
+	r := x.r
+	ev := &schema.Event{ID: p.id, Timestamp: fromNanos(p.t), User: p.user, Source: p.source, Host: p.host, Target: p.target}
+	a := baseAlert(r, ev)
+	a.ID = schema.AlertID(r.ID, p.key, p.id)
+	a.Timestamp = ev.Timestamp
+	a.FirstSeen, a.LastSeen = ev.Timestamp, ev.Timestamp
+	a.Count = 1
+	a.EventIDs = []string{p.id}
+	a.GroupKey = groupMap(r.Key, p.group)
+	var b strings.Builder
+	b.WriteString(r.Title)
+	b.WriteString(": ")
+	for i, path := range r.Key {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		switch path {
+		case "user.name":
+			b.WriteString("user " + p.user.Identity())
+		case "target.user.name":
+			b.WriteString("target user " + p.target.User.Identity())
+		default:
+			b.WriteString(path + " " + p.group[i])
+		}
+	}
+	b.WriteString(", no predecessor within ")
+	b.WriteString(r.Within.String())
+	a.Message = b.String()
+	return a
+}
+
+// sweep drops keys whose predecessor is too old to matter and whose
+// suppression has passed, at most once per within of event time.
+func (x *mpEval) sweep(now int64) {
+	w := int64(x.r.Within)
+	if x.lastSweep != 0 && now-x.lastSweep < w {
+		return
+	}
+	x.lastSweep = now
+	horizon := w + int64(x.r.Grace)
+	x.keys.sweep(func(k *mpKey) bool { return now-k.last >= horizon && now-k.pred >= horizon && k.suppressed <= now })
+}
