@@ -1,0 +1,125 @@
+package entra
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+func mapAudit(r *rec, ev *schema.Event) error {
+	id, err := r.id()
+	if err != nil {
+		return err
+	}
+	ts, err := r.time("activityDateTime")
+	if err != nil {
+		return err
+	}
+	o := r.obj
+	ev.ID = r.eventID(ResourceDirectoryAudit, id)
+	ev.Timestamp = ts
+	ev.Event.Kind = schema.KindCloudAudit
+	ev.Event.RecordID = id
+	ev.Event.Channel = CategoryAudit
+	activity := str(o, "activityDisplayName")
+	ev.Event.Action = slug(activity)
+	ev.Event.Provider = Provider
+	switch strings.ToLower(str(o, "result")) {
+	case "success":
+		ev.Event.Outcome = schema.OutcomeSuccess
+	case "failure", "timeout":
+		ev.Event.Outcome = schema.OutcomeFailure
+		ev.Event.Reason = str(o, "resultReason")
+	default:
+		ev.Event.Outcome = schema.OutcomeUnknown
+	}
+	ev.Cloud.Category = str(o, "category")
+	ev.Cloud.Operation = activity
+	ev.Cloud.CorrelationID = str(o, "correlationId")
+
+	by := obj(o, "initiatedBy")
+	if u := obj(by, "user"); u != nil && (str(u, "id") != "" || str(u, "userPrincipalName") != "") {
+		ev.User = userFromUPN(str(u, "userPrincipalName"), str(u, "id"))
+		if ev.User.Name == "" {
+			ev.User.Name = str(u, "displayName")
+		}
+		ev.Source.IP = str(u, "ipAddress")
+	} else if a := obj(by, "app"); a != nil {
+		ev.User = schema.User{
+			Name: firstNonEmpty(str(a, "servicePrincipalName"), str(a, "displayName")),
+			ID:   str(a, "servicePrincipalId"),
+		}
+		ev.Cloud.App = str(a, "displayName")
+		ev.Cloud.AppID = str(a, "appId")
+	}
+	for _, d := range list(o, "additionalDetails") {
+		if kv, ok := d.(map[string]any); ok && strings.EqualFold(str(kv, "key"), "User-Agent") {
+			ev.Cloud.UserAgent = str(kv, "value")
+		}
+	}
+
+	targets := list(o, "targetResources")
+	for i, t := range targets {
+		tr, ok := t.(map[string]any)
+		if !ok {
+			continue
+		}
+		name := firstNonEmpty(str(tr, "displayName"), str(tr, "userPrincipalName"))
+		if i == 0 {
+			ev.Directory.Object = schema.DirObject{Name: name, GUID: str(tr, "id"), Class: str(tr, "type")}
+		}
+		switch {
+		case strings.EqualFold(str(tr, "type"), "User") && ev.Target.User.ID == "" && ev.Target.User.UPN == "":
+			ev.Target.User = userFromUPN(str(tr, "userPrincipalName"), str(tr, "id"))
+			if ev.Target.User.Name == "" {
+				ev.Target.User.Name = str(tr, "displayName")
+			}
+		case strings.EqualFold(str(tr, "type"), "Group") && ev.Target.Group == (schema.Group{}):
+			ev.Target.Group = schema.Group{Name: str(tr, "displayName"), ID: str(tr, "id")}
+		}
+		if ev.Directory.Attribute == "" {
+			for _, mp := range list(tr, "modifiedProperties") {
+				p, ok := mp.(map[string]any)
+				if !ok || str(p, "displayName") == "" {
+					continue
+				}
+				ev.Directory.Attribute = str(p, "displayName")
+				ev.Directory.OldValue = truncate(unquote(str(p, "oldValue")), MaxOriginalValue)
+				ev.Directory.NewValue = truncate(unquote(str(p, "newValue")), MaxOriginalValue)
+				break
+			}
+		}
+	}
+	ev.Directory.Operation = directoryOperation(str(o, "operationType"))
+	return nil
+}
+
+// unquote decodes a JSON-encoded string value ("\"DirectorySync\"" →
+// DirectorySync); anything else (arrays, plain text) stays as it is.
+func unquote(s string) string {
+	if len(s) < 2 || s[0] != '"' {
+		return s
+	}
+	var out string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return s
+	}
+	return out
+}
+
+// directoryOperation maps operationType onto directory.operation.
+func directoryOperation(op string) string {
+	switch strings.ToLower(op) {
+	case "":
+		return ""
+	case "add", "assign":
+		return "add"
+	case "delete", "unassign":
+		return "delete"
+	case "update":
+		return "modify"
+	default:
+		return strings.ToLower(op)
+	}
+}
