@@ -127,7 +127,9 @@ func TestSequenceThreeStepsCount(t *testing.T) {
 	}
 }
 
-func nvEngine(t *testing.T, opts Options) *Engine { return engineOf(t, opts, mustParse(t, newValueRule)) }
+func nvEngine(t *testing.T, opts Options) *Engine {
+	return engineOf(t, opts, mustParse(t, newValueRule))
+}
 
 const day = 24 * time.Hour
 
@@ -187,7 +189,9 @@ func TestNewValueCap(t *testing.T) {
 	}
 }
 
-func mpEngine(t *testing.T, opts Options) *Engine { return engineOf(t, opts, mustParse(t, missingRule)) }
+func mpEngine(t *testing.T, opts Options) *Engine {
+	return engineOf(t, opts, mustParse(t, missingRule))
+}
 
 func TestMissingPredecessor(t *testing.T) {
 	e := mpEngine(t, Options{})
