@@ -3,6 +3,8 @@ package engine_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,11 +77,23 @@ func benchStream(n int) []schema.Event {
 	return evs
 }
 
+// BenchmarkEngineProcess measures the built-in rules alone and together with
+// the benchmark's own rules of the sequence, new_value and
+// missing_predecessor kinds (testdata/bench).
 func BenchmarkEngineProcess(b *testing.B) {
-	rs, err := rules.Load()
+	builtin, err := rules.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
+	extra, err := engine.LoadDir(os.DirFS("testdata/bench"), ".")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("builtin", func(b *testing.B) { benchProcess(b, builtin) })
+	b.Run("builtin+new-kinds", func(b *testing.B) { benchProcess(b, append(slices.Clone(builtin), extra...)) })
+}
+
+func benchProcess(b *testing.B, rs []*engine.Rule) {
 	e, err := engine.New(rs, engine.Options{})
 	if err != nil {
 		b.Fatal(err)
