@@ -14,7 +14,7 @@ import (
 	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/connector/pipeline"
 	"github.com/castellan-itdr/castellan/detections/engine"
-	"github.com/castellan-itdr/castellan/detections/entities"
+	"github.com/castellan-itdr/castellan/detections/rules"
 	"github.com/castellan-itdr/castellan/mappings/mitre"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/mappings/windows"
@@ -96,9 +96,6 @@ func newRulesListCmd() *cobra.Command {
 	return cmd
 }
 
-// sampleDCs are the domain controllers of the rule samples' synthetic domain.
-var sampleDCs = []string{"DC01", "DC02", "DC03"}
-
 func newRulesTestCmd() *cobra.Command {
 	var extra []string
 	var root string
@@ -107,14 +104,14 @@ func newRulesTestCmd() *cobra.Command {
 		Short: "Run every rule's positive and negative samples",
 		Long: "Runs each rule's tests: every sample file is decoded as Windows JSON lines and run through the rule alone;\n" +
 			"the alert count must equal the expected one. Sample paths resolve against the rule file's directory, then --root\n" +
-			"(default: the current directory). Sample domains name their domain controllers DC01-DC03.",
+			"(default: the current directory). Samples are enriched with rules.SampleEntities: DCs DC01-DC09, honeytoken svc-honeypot.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rs, err := loadRuleSets(extra)
 			if err != nil {
 				return exitError{code: 2, err: err}
 			}
-			ents := entities.New(entities.Options{DomainControllers: sampleDCs})
+			ents := rules.SampleEntities()
 			decode := func(line []byte) (schema.Event, error) { return windows.DecodeJSONEvent(line, "sample") }
 			return runRuleTests(cmd.OutOrStdout(), rs, root, decode, ents.Enrich)
 		},

@@ -14,6 +14,9 @@ import (
 const (
 	TagHoneytoken = "honeytoken"
 	TagSensitive  = "sensitive"
+	// TagDCLookalike marks a non-machine account whose name equals a domain
+	// controller's (sAMAccountName spoofing, CVE-2021-42287 / noPac).
+	TagDCLookalike = "dc-lookalike"
 )
 
 // Store holds the known entities. Build it once; it is read-only afterwards
@@ -68,18 +71,32 @@ func key(name string) string {
 // IsDC reports whether an account or host name is a known domain controller.
 func (s *Store) IsDC(name string) bool { return s.dcs[key(name)] }
 
-// Enrich sets user.is_dc on machine accounts of known DCs and tags
-// honeytoken and sensitive accounts on user and target.user.
+// Enrich sets host.is_dc for events logged by known DCs, user.is_dc and
+// target.user.is_dc on DC machine accounts, and tags honeytoken, sensitive
+// and DC look-alike accounts on user and target.user.
 func (s *Store) Enrich(ev *schema.Event) {
-	if ev.User.IsMachine && s.dcs[key(ev.User.Name)] {
-		ev.User.IsDC = true
+	if len(s.dcs) > 0 && ev.Host.Name != "" && s.dcs[key(ev.Host.Name)] {
+		ev.Host.IsDC = true
 	}
-	s.tag(&ev.User)
-	s.tag(&ev.Target.User)
+	s.enrichUser(&ev.User)
+	s.enrichUser(&ev.Target.User)
 }
 
-func (s *Store) tag(u *schema.User) {
-	if u.Name == "" || (len(s.honeytokens) == 0 && len(s.sensitive) == 0) {
+func (s *Store) enrichUser(u *schema.User) {
+	if u.Name == "" {
+		return
+	}
+	if len(s.dcs) > 0 {
+		machine := u.IsMachine || strings.HasSuffix(u.Name, "$")
+		if s.dcs[key(u.Name)] {
+			if machine {
+				u.IsDC = true
+			} else {
+				u.Tags = appendOnce(u.Tags, TagDCLookalike)
+			}
+		}
+	}
+	if len(s.honeytokens) == 0 && len(s.sensitive) == 0 {
 		return
 	}
 	k := key(u.Name)

@@ -16,7 +16,7 @@ func TestEnrich(t *testing.T) {
 		{schema.User{Name: "DC01$", IsMachine: true}, true, 0},
 		{schema.User{Name: "dc02$", IsMachine: true}, true, 0},
 		{schema.User{Name: "DC03$", IsMachine: true}, false, 0},
-		{schema.User{Name: "DC01"}, false, 0}, // a user named like a DC is not the DC
+		{schema.User{Name: "DC01"}, false, 1}, // a user named like a DC is not the DC: it is tagged dc-lookalike
 		{schema.User{Name: "svc-honey"}, false, 1},
 	}
 	for _, c := range cases {
@@ -25,6 +25,11 @@ func TestEnrich(t *testing.T) {
 		if ev.User.IsDC != c.wantDC || len(ev.User.Tags) != c.wantTags {
 			t.Errorf("%s: is_dc=%v tags=%v", c.user.Name, ev.User.IsDC, ev.User.Tags)
 		}
+	}
+	ev := schema.Event{Host: schema.Host{Name: "DC02.corp.example"}, User: schema.User{Name: "DC01"}, Target: schema.Target{User: schema.User{Name: "DC01$"}}}
+	s.Enrich(&ev)
+	if !ev.Host.IsDC || ev.User.IsDC || len(ev.User.Tags) != 1 || ev.User.Tags[0] != TagDCLookalike || !ev.Target.User.IsDC {
+		t.Fatalf("enriched %+v", ev)
 	}
 	if !s.IsDC(`CORP\DC01$`) || s.IsDC("WS01") {
 		t.Fatal("IsDC")

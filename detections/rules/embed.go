@@ -4,6 +4,7 @@ import (
 	"embed"
 
 	"github.com/castellan-itdr/castellan/detections/engine"
+	"github.com/castellan-itdr/castellan/detections/entities"
 )
 
 // FS holds every built-in rule file.
@@ -13,3 +14,14 @@ var FS embed.FS
 
 // Load parses and compiles the built-in rules, sorted by id.
 func Load() ([]*engine.Rule, error) { return engine.LoadDir(FS, ".") }
+
+// SampleEntities is the estate the rule samples assume: the synthetic
+// domain's domain controllers DC01–DC09 and one honeytoken account. The
+// meta-test and `castellan rules test` enrich sample events with it, the way
+// the connector enriches live events from its config.
+func SampleEntities() *entities.Store {
+	return entities.New(entities.Options{
+		DomainControllers: []string{"DC01", "DC02", "DC03", "DC04", "DC05", "DC06", "DC07", "DC08", "DC09"},
+		Honeytokens:       []string{"svc-honeypot"},
+	})
+}

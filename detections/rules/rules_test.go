@@ -5,7 +5,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -36,15 +35,9 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-var dcName = regexp.MustCompile(`(?i)^DC\d+\$$`)
-
-// enrich marks domain controllers the way the connector's enrichment does
-// from its configured DC list: in samples, DC01$, DC02$, ...
-func enrich(ev *schema.Event) {
-	if dcName.MatchString(ev.User.Name) {
-		ev.User.IsDC = true
-	}
-}
+// enrich marks domain controllers and honeytokens the way the connector's
+// enrichment does from its config (SampleEntities).
+var enrich = rules.SampleEntities().Enrich
 
 func decode(line []byte) (schema.Event, error) { return windows.DecodeJSONEvent(line, "sample") }
 

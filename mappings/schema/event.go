@@ -86,6 +86,8 @@ type Host struct {
 	Name   string `json:"name,omitempty"`
 	Domain string `json:"domain,omitempty"`
 	IP     string `json:"ip,omitempty"`
+	// IsDC is set by enrichment when the host is a configured domain controller.
+	IsDC bool `json:"is_dc,omitempty"`
 }
 
 // User is an identity: on-prem account or cloud user.

@@ -59,6 +59,7 @@ var fields = map[string]Getter{
 	"host.name":                    func(e *Event) string { return e.Host.Name },
 	"host.domain":                  func(e *Event) string { return e.Host.Domain },
 	"host.ip":                      func(e *Event) string { return e.Host.IP },
+	"host.is_dc":                   func(e *Event) string { return boolStr(e.Host.IsDC) },
 	"user.name":                    func(e *Event) string { return e.User.Name },
 	"user.domain":                  func(e *Event) string { return e.User.Domain },
 	"user.id":                      func(e *Event) string { return e.User.ID },
