@@ -254,7 +254,7 @@ func (c *compiler) keywords(mods modifiers, items []any) (node, error) {
 		}
 	}
 	if !mods.all {
-		k.alts = [][]pattern{group}
+		k.alts = [][]pattern{optimizeGroup(group)}
 	}
 	return k, nil
 }
@@ -322,7 +322,7 @@ func (c *compiler) selection(m *mapping) (node, error) {
 			}
 		}
 		if !mods.all {
-			fm.alts = [][]pattern{group}
+			fm.alts = [][]pattern{optimizeGroup(group)}
 		}
 		s.fields = append(s.fields, fm)
 	}

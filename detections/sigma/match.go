@@ -30,6 +30,7 @@ const (
 	patNull
 	patExists
 	patFieldRef
+	patMulti // several ASCII contains needles in one pass
 )
 
 // numeric comparison operators
@@ -54,6 +55,7 @@ type pattern struct {
 	op    uint8
 	want  bool   // exists
 	ref   getter // fieldref
+	multi *multiContains
 }
 
 // globTok is one token of a general glob: a literal run, '?' or '*'.
@@ -97,6 +99,8 @@ func (p *pattern) matchPat(ev *schema.Event, v string, ok bool) bool {
 			return strings.Contains(v, p.s)
 		}
 		return containsFoldASCII(v, p.s)
+	case patMulti:
+		return p.multi.match(v)
 	case patGlob:
 		return globMatch(p.glob, v, p.cased)
 	case patAny:
@@ -203,15 +207,17 @@ func containsFoldASCII(h, n string) bool {
 }
 
 func indexEither(s string, a, b byte) int {
+	i := strings.IndexByte(s, a)
 	if a == b {
-		return strings.IndexByte(s, a)
+		return i
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == a || c == b {
-			return i
-		}
+	if i < 0 {
+		return strings.IndexByte(s, b)
 	}
-	return -1
+	if j := strings.IndexByte(s[:i], b); j >= 0 {
+		return j
+	}
+	return i
 }
 
 // globMatch matches v against tokens with '*' backtracking; literals compare
@@ -316,4 +322,74 @@ func (f *fieldMatch) match(ev *schema.Event) bool {
 		}
 	}
 	return true
+}
+
+// multiContains finds any of several lower-case ASCII needles in one pass:
+// needles are bucketed by first byte (both cases index the same bucket).
+type multiContains struct {
+	idx     [256]uint8
+	buckets [][]string
+}
+
+// minMulti is the number of contains needles from which one pass beats
+// searching for each.
+const minMulti = 3
+
+// optimizeGroup merges the case-insensitive ASCII contains patterns of an
+// OR group into one multiContains pattern.
+func optimizeGroup(g []pattern) []pattern {
+	n := 0
+	for i := range g {
+		if isMultiable(&g[i]) {
+			n++
+		}
+	}
+	if n < minMulti {
+		return g
+	}
+	m := &multiContains{}
+	out := make([]pattern, 0, len(g)-n+1)
+	for i := range g {
+		p := &g[i]
+		if !isMultiable(p) {
+			out = append(out, *p)
+			continue
+		}
+		c := p.s[0]
+		b := m.idx[c]
+		if b == 0 {
+			if len(m.buckets) == 255 {
+				out = append(out, *p)
+				continue
+			}
+			m.buckets = append(m.buckets, nil)
+			b = uint8(len(m.buckets))
+			m.idx[c] = b
+			if 'a' <= c && c <= 'z' {
+				m.idx[c-('a'-'A')] = b
+			}
+		}
+		m.buckets[b-1] = append(m.buckets[b-1], p.s)
+	}
+	return append([]pattern{{kind: patMulti, multi: m}}, out...)
+}
+
+func isMultiable(p *pattern) bool {
+	return p.kind == patContains && !p.cased && p.ascii && p.s != ""
+}
+
+func (m *multiContains) match(h string) bool {
+	for i := 0; i < len(h); i++ {
+		b := m.idx[h[i]]
+		if b == 0 {
+			continue
+		}
+		rest := h[i:]
+		for _, n := range m.buckets[b-1] {
+			if len(rest) >= len(n) && equalFoldASCII(rest[:len(n)], n) {
+				return true
+			}
+		}
+	}
+	return false
 }
