@@ -234,3 +234,26 @@ func TestSamplesEVTXReplaysLikeJSON(t *testing.T) {
 		t.Fatalf("alerts differ:\njson %s\nevtx %s", j, e)
 	}
 }
+
+// rules tune shows what an exclusion would suppress on a replay.
+func TestRulesTuneShowsSuppressedAlerts(t *testing.T) {
+	dir := t.TempDir()
+	man, err := samples.Generate(samples.Options{Seed: 1, OutDir: filepath.Join(dir, "in")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuning := filepath.Join(dir, "t.yaml")
+	_ = os.WriteFile(tuning, []byte("password-spray: { exclude_ips: [\""+man.Attacker.SourceIP+"/32\"] }\n"), 0o600)
+	out, _, err := execute(t, "rules", "tune", "--tuning", tuning, "--dc", "DC01,DC02", filepath.Join(dir, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "1 suppressed, 0 added") || !strings.Contains(out, "SUPPRESSED") || !strings.Contains(out, "password-spray") {
+		t.Fatalf("output:\n%s", out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	_ = os.WriteFile(bad, []byte("no-such-rule: { threshold: 3 }\n"), 0o600)
+	if _, _, err := execute(t, "rules", "tune", "--tuning", bad, filepath.Join(dir, "in")); exitCode(err) != 2 {
+		t.Fatalf("unknown rule: exit %d (%v)", exitCode(err), err)
+	}
+}

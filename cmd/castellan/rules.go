@@ -22,7 +22,7 @@ import (
 
 func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "rules", Short: "List and test detection rules"}
-	cmd.AddCommand(newRulesListCmd(), newRulesTestCmd())
+	cmd.AddCommand(newRulesListCmd(), newRulesTestCmd(), newRulesTuneCmd())
 	return cmd
 }
 

@@ -174,10 +174,7 @@ func newSinksTestCmd() *cobra.Command {
 }
 
 func testSinks(ctx context.Context, out io.Writer, cfg *config.Config, timeout time.Duration) error {
-	item, err := delivery.NewItem(canary(time.Now()))
-	if err != nil {
-		return err
-	}
+	inc := canary(time.Now())
 	failed := 0
 	ids := make([]string, 0, len(cfg.Sinks))
 	for id := range cfg.Sinks {
@@ -200,6 +197,15 @@ func testSinks(ctx context.Context, out io.Writer, cfg *config.Config, timeout t
 					return fmt.Errorf("start: %w", err)
 				}
 			}
+			// Encode the canary as the pipeline queues it for this sink.
+			encode := s.Encode
+			if encode == nil {
+				encode = delivery.NewItem
+			}
+			item, err := encode(inc)
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
 			return s.Pusher.Push(cctx, []delivery.Item{item})
 		}()
 		if err != nil {
@@ -207,7 +213,7 @@ func testSinks(ctx context.Context, out io.Writer, cfg *config.Config, timeout t
 			fmt.Fprintf(out, "FAIL  %-24s %s\n", id, strings.ReplaceAll(err.Error(), "\n", "; "))
 			continue
 		}
-		fmt.Fprintf(out, "ok    %-24s canary incident %s delivered in %s\n", id, item.ID[:12], time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(out, "ok    %-24s canary incident %s delivered in %s\n", id, inc.ID[:12], time.Since(start).Round(time.Millisecond))
 	}
 	if failed > 0 {
 		return exitError{code: 1, err: fmt.Errorf("%d of %d sink(s) failed", failed, len(ids))}

@@ -18,7 +18,7 @@ func loadConfig(path string) (*config.Config, error) {
 		err = cfg.Validate()
 	}
 	if err == nil {
-		_, err = pipeline.LoadRules(cfg.Detections)
+		_, err = pipeline.NewProcessor(cfg) // loads the rules and checks tuning against them
 	}
 	if err != nil {
 		problems := config.Problems(err)

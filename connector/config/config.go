@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/castellan-itdr/castellan/detections/engine"
 	"log/slog"
 	"os"
 	"time"
@@ -102,6 +103,9 @@ type Detections struct {
 	Honeytokens []string `yaml:"honeytokens"`
 	// MaxKeysPerRule bounds the state one rule keeps (group keys).
 	MaxKeysPerRule int `yaml:"max_keys_per_rule"`
+	// Tuning maps a rule id (or "*" for every rule) to exclusions and a
+	// threshold override; rule ids are checked against the loaded rules.
+	Tuning map[string]engine.RuleTuning `yaml:"tuning"`
 }
 
 // Metrics configures the daemon's HTTP endpoint for Prometheus metrics

@@ -35,12 +35,18 @@ type SourceFactory struct {
 }
 
 // Sink is a built sink: the Pusher its sender drives, the records it takes,
-// an optional Start (network checks, template installs: run before its
-// sender starts), its delivery tuning, and a Close for its resources.
+// how records are encoded for its queue, an optional Start (network checks,
+// template installs: run before its sender starts), its delivery tuning,
+// and a Close for its resources.
 type Sink struct {
 	Pusher    delivery.Pusher
 	Selection delivery.Selection
-	Start     func(ctx context.Context) error
+	// Encode turns a record into the item queued for this sink, once, when
+	// it is queued (typically the sink's own wire payload, so Push does not
+	// decode and re-map it). Nil queues the record's schema JSON
+	// (delivery.NewItem). The Pusher must read both.
+	Encode delivery.EncodeFunc
+	Start  func(ctx context.Context) error
 	// Sender overrides the pipeline's delivery settings where non-zero.
 	Sender delivery.SenderConfig
 	Close  func() error
@@ -105,7 +111,7 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 				if err != nil {
 					return Sink{}, err
 				}
-				return Sink{Pusher: s, Selection: c.Select, Start: s.Start, Close: s.Close}, nil
+				return Sink{Pusher: s, Selection: c.Select, Encode: elastic.Encode, Start: s.Start, Close: s.Close}, nil
 			},
 		},
 		{
@@ -120,7 +126,7 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 				// Each upload holds up to 1 MB gzipped (~8 MB of rows): hand the
 				// sink large batches, collected for up to a second, so calls
 				// are packed near the limit.
-				return Sink{Pusher: s, Selection: c.Select, Close: s.Close,
+				return Sink{Pusher: s, Selection: c.Select, Encode: sentinel.Encode, Close: s.Close,
 					Sender: delivery.SenderConfig{MaxItems: 20000, MaxBytes: 24 << 20, Linger: time.Second}}, nil
 			},
 		},
@@ -133,7 +139,7 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 				if err != nil {
 					return Sink{}, err
 				}
-				return Sink{Pusher: s, Selection: c.Select, Start: s.Check, Close: s.Close}, nil
+				return Sink{Pusher: s, Selection: c.Select, Encode: splunk.Encode, Start: s.Check, Close: s.Close}, nil
 			},
 		},
 		{

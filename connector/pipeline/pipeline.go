@@ -62,6 +62,7 @@ type Pipeline struct {
 type sinkRunner struct {
 	id     string
 	sel    delivery.Selection
+	encode delivery.EncodeFunc // nil: the shared schema-JSON item
 	queue  *delivery.Queue
 	sender *delivery.Sender
 	close  func() error
@@ -151,7 +152,7 @@ func (p *Pipeline) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r := &sinkRunner{id: id, sel: s.Selection, queue: q, close: s.Close,
+		r := &sinkRunner{id: id, sel: s.Selection, encode: s.Encode, queue: q, close: s.Close,
 			sender: delivery.NewSender(id, q, s.Pusher, mergeSender(p.opts.Sender, s.Sender), p.log, p.opts.Counters)}
 		if s.Selection.Takes(schema.RecordEvent, 0) {
 			p.eventOut = true
@@ -260,19 +261,37 @@ func (p *Pipeline) consume(ctx context.Context, sourceID string, b component.Bat
 	perSink := make([][]delivery.Item, len(p.sinks))
 	var encErr error
 	add := func(r schema.Record) {
-		var it delivery.Item
+		var shared delivery.Item // the schema-JSON item, encoded at most once
 		encoded := false
+		generic := func() (delivery.Item, bool) {
+			if !encoded {
+				var err error
+				if shared, err = delivery.NewItem(r); err != nil {
+					encErr = errors.Join(encErr, err)
+					return delivery.Item{}, false
+				}
+				encoded = true
+			}
+			return shared, true
+		}
 		for i, s := range p.sinks {
 			if !s.sel.Takes(r.RecordKind(), r.RecordSeverity()) {
 				continue
 			}
-			if !encoded {
-				var err error
-				if it, err = delivery.NewItem(r); err != nil {
-					encErr = errors.Join(encErr, err)
-					return
+			if s.encode != nil {
+				it, err := s.encode(r)
+				if err == nil {
+					perSink[i] = append(perSink[i], it)
+					continue
 				}
-				encoded = true
+				// The sink reads schema JSON too: queue that and let its
+				// push decide (deliver or dead-letter) rather than block
+				// the sources on one record.
+				p.opts.Counters.Add(telemetry.Key("sink_encode_fallbacks", "sink", s.id), 1)
+			}
+			it, ok := generic()
+			if !ok {
+				return
 			}
 			perSink[i] = append(perSink[i], it)
 		}

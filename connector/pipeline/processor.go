@@ -76,7 +76,11 @@ func NewProcessor(cfg *config.Config) (*Processor, error) {
 
 // NewProcessorWithRules builds a processor around already loaded rules.
 func NewProcessorWithRules(cfg *config.Config, rs []*engine.Rule) (*Processor, error) {
-	eng, err := engine.New(rs, engine.Options{MaxKeysPerRule: cfg.Detections.MaxKeysPerRule})
+	tuning := engine.Tuning{Rules: cfg.Detections.Tuning}
+	if err := tuning.Validate(rs); err != nil {
+		return nil, fmt.Errorf("detections.tuning: %w", err)
+	}
+	eng, err := engine.New(rs, engine.Options{MaxKeysPerRule: cfg.Detections.MaxKeysPerRule, Tuning: tuning})
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +106,20 @@ func (p *Processor) Process(evs []schema.Event, emit func(schema.Record)) {
 		p.ents.Enrich(&evs[i])
 		p.eng.Process(&evs[i], onAlert)
 	}
+	for _, inc := range p.corr.Flush() {
+		emit(inc)
+	}
+}
+
+// Flush ends the input: rules that hold events back (missing_predecessor's
+// grace) judge them now, and the resulting alerts and incident changes are
+// emitted. Replay calls it at the end; the daemon never needs to (held
+// events are part of the snapshot).
+func (p *Processor) Flush(emit func(schema.Record)) {
+	p.eng.Flush(func(a schema.Alert) {
+		emit(a)
+		p.corr.Add(a)
+	})
 	for _, inc := range p.corr.Flush() {
 		emit(inc)
 	}

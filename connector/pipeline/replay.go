@@ -184,6 +184,7 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 		}
 	}
 	flush()
+	proc.Flush(emit)
 	if !o.Events {
 		for _, inc := range FinalIncidents(incidents) {
 			st.Incidents++
