@@ -16,7 +16,7 @@ import (
 
 func newEvalCmd() *cobra.Command {
 	var labels string
-	var ruleSets, dcs []string
+	var ruleSets, dcs, sigmaDirs []string
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "eval --labels MANIFEST.tsv DIR",
@@ -34,9 +34,17 @@ func newEvalCmd() *cobra.Command {
 			cfg := config.Default()
 			cfg.Detections.Rules = append([]string{config.BuiltinRules}, ruleSets...)
 			cfg.Detections.DomainControllers = dcs
+			cfg.Detections.Sigma = sigmaDirs
 			rules, err := pipeline.LoadRules(cfg.Detections)
 			if err != nil {
 				return exitError{code: 2, err: err}
+			}
+			if len(sigmaDirs) > 0 {
+				srules, problems, err := pipeline.LoadSigma(cfg.Detections)
+				if err != nil {
+					return exitError{code: 2, err: err}
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "eval: %d Sigma rule(s) loaded, %d not supported\n", len(srules), len(problems))
 			}
 			results := make([]eval.FileResult, 0, len(entries))
 			for _, e := range entries {
@@ -58,6 +66,7 @@ func newEvalCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&labels, "labels", "", "manifest TSV (columns path, technique, optional tactic)")
 	cmd.Flags().StringArrayVar(&ruleSets, "rules", nil, "extra rule directory (repeatable)")
+	cmd.Flags().StringArrayVar(&sigmaDirs, "sigma", nil, "directory of Sigma rules to run beside the native rules (repeatable)")
 	cmd.Flags().StringSliceVar(&dcs, "dc", nil, "domain controller names")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print each file's outcome to stderr")
 	_ = cmd.MarkFlagRequired("labels")

@@ -11,7 +11,7 @@ import (
 )
 
 func newReplayCmd() *cobra.Command {
-	var ruleSets, dcs []string
+	var ruleSets, dcs, sigmaDirs []string
 	var events bool
 	var outPath string
 	cmd := &cobra.Command{
@@ -25,6 +25,7 @@ func newReplayCmd() *cobra.Command {
 			cfg := config.Default()
 			cfg.Detections.Rules = append([]string{config.BuiltinRules}, ruleSets...)
 			cfg.Detections.DomainControllers = dcs
+			cfg.Detections.Sigma = sigmaDirs
 			proc, err := pipeline.NewProcessor(cfg)
 			if err != nil {
 				return exitError{code: 2, err: err}
@@ -45,6 +46,7 @@ func newReplayCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&ruleSets, "rules", nil, "extra rule directory (repeatable); the built-in library is always loaded")
+	cmd.Flags().StringArrayVar(&sigmaDirs, "sigma", nil, "directory of Sigma rules to run beside the native rules (repeatable)")
 	cmd.Flags().StringSliceVar(&dcs, "dc", nil, "domain controller names (comma-separated), so DC replication is not DCSync")
 	cmd.Flags().BoolVar(&events, "events", false, "write the normalized events instead of alerts and incidents")
 	cmd.Flags().StringVar(&outPath, "out", "", "write to FILE instead of stdout")

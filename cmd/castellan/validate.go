@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +19,14 @@ func loadConfig(path string) (*config.Config, error) {
 		err = cfg.Validate()
 	}
 	if err == nil {
-		_, err = pipeline.NewProcessor(cfg) // loads the rules and checks tuning against them
+		var proc *pipeline.Processor
+		proc, err = pipeline.NewProcessor(cfg) // loads the rules and checks tuning against them
+		if err == nil && len(proc.SigmaProblems) > 0 {
+			fmt.Fprintf(os.Stderr, "%s: %d Sigma rule(s) not loaded (unsupported constructs):\n", path, len(proc.SigmaProblems))
+			for _, p := range proc.SigmaProblems {
+				fmt.Fprintf(os.Stderr, "  %s (%s): %s\n", p.File, p.RuleID, p.Reason)
+			}
+		}
 	}
 	if err != nil {
 		problems := config.Problems(err)

@@ -94,6 +94,9 @@ func (l Log) SlogLevel() slog.Level {
 type Detections struct {
 	// Rules lists rule sets: "builtin" (the embedded library) or directories.
 	Rules []string `yaml:"rules"`
+	// Sigma lists directories of Sigma rules (SigmaHQ format) loaded as
+	// custom detections beside the native rules.
+	Sigma []string `yaml:"sigma"`
 	// Disabled lists rule ids that are not loaded.
 	Disabled []string `yaml:"disabled"`
 	// DomainControllers lists DC account or host names (without "$"); events

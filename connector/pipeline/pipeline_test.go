@@ -330,3 +330,52 @@ func TestReplayXMLInput(t *testing.T) {
 		t.Fatalf("out %s\nwarn %s", out.String(), warn.String())
 	}
 }
+
+// Sigma rules configured under detections.sigma run beside the native
+// rules; their alerts correlate and their state is snapshotted.
+func TestSigmaRulesRunInReplay(t *testing.T) {
+	dir := t.TempDir()
+	scenario(t, dir)
+	rulesDir := filepath.Join(dir, "sigma")
+	_ = os.MkdirAll(rulesDir, 0o755)
+	rule := `title: Security log cleared (test rule)
+id: 0e3c5e2a-4e3b-4a8e-9a34-7b0c2c4d1f10
+status: test
+logsource: { product: windows, service: security }
+detection:
+  selection: { EventID: 1102 }
+  condition: selection
+level: high
+tags: [attack.defense-evasion, attack.t1070.001]
+`
+	if err := os.WriteFile(filepath.Join(rulesDir, "cleared.yml"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Detections.DomainControllers = []string{"DC01", "DC02"}
+	cfg.Detections.Sigma = []string{rulesDir}
+	proc, err := NewProcessor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sigmaAlerts int
+	var buf bytes.Buffer
+	_, err = Replay(context.Background(), proc, []string{filepath.Join(dir, "input")}, ReplayOptions{Out: &buf, OnRecord: func(r schema.Record) {
+		if a, ok := r.(schema.Alert); ok && a.Rule.ID == "0e3c5e2a-4e3b-4a8e-9a34-7b0c2c4d1f10" {
+			sigmaAlerts++
+			if a.Threat.Technique.ID != "T1070.001" {
+				t.Errorf("technique %s", a.Threat.Technique.ID)
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sigmaAlerts != 1 {
+		t.Fatalf("%d sigma alerts, want 1 (the scenario clears the log once)", sigmaAlerts)
+	}
+	snap, err := proc.Snapshot()
+	if err != nil || !bytes.Contains(snap, []byte(`"sigma"`)) {
+		t.Fatalf("snapshot lacks sigma state: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/castellan-itdr/castellan/connector/config"
@@ -12,6 +13,7 @@ import (
 	"github.com/castellan-itdr/castellan/detections/engine"
 	"github.com/castellan-itdr/castellan/detections/entities"
 	"github.com/castellan-itdr/castellan/detections/rules"
+	"github.com/castellan-itdr/castellan/detections/sigma"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -19,9 +21,12 @@ import (
 // and correlation. The daemon and the offline replay share it, so both
 // produce the same alerts for the same input. Not safe for concurrent use.
 type Processor struct {
-	ents *entities.Store
-	eng  *engine.Engine
-	corr *correlate.Correlator
+	ents  *entities.Store
+	eng   *engine.Engine
+	sigma *sigma.Set // nil without Sigma rules
+	corr  *correlate.Correlator
+	// SigmaProblems lists Sigma rules that were not loaded, and why.
+	SigmaProblems []sigma.Problem
 }
 
 // LoadRules loads the rule sets named in the config ("builtin" or
@@ -65,6 +70,32 @@ func LoadRules(d config.Detections) ([]*engine.Rule, error) {
 	return out, errors.Join(errs...)
 }
 
+// LoadSigma loads the Sigma rule directories of the config. Rules using
+// unsupported constructs are returned as problems, not errors; a directory
+// that cannot be read is an error.
+func LoadSigma(d config.Detections) ([]*sigma.Rule, []sigma.Problem, error) {
+	var rules []*sigma.Rule
+	var problems []sigma.Problem
+	var errs []error
+	for _, dir := range d.Sigma {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("detections.sigma: %q is not a directory", dir))
+			continue
+		}
+		rs, ps, err := sigma.Load(os.DirFS(dir), ".")
+		if err != nil {
+			errs = append(errs, fmt.Errorf("detections.sigma: %s: %w", dir, err))
+			continue
+		}
+		for i := range ps {
+			ps[i].File = filepath.Join(dir, ps[i].File)
+		}
+		rules = append(rules, rs...)
+		problems = append(problems, ps...)
+	}
+	return rules, problems, errors.Join(errs...)
+}
+
 // NewProcessor builds a processor from the detections and correlation config.
 func NewProcessor(cfg *config.Config) (*Processor, error) {
 	rs, err := LoadRules(cfg.Detections)
@@ -84,11 +115,22 @@ func NewProcessorWithRules(cfg *config.Config, rs []*engine.Rule) (*Processor, e
 	if err != nil {
 		return nil, err
 	}
-	return &Processor{
+	p := &Processor{
 		ents: entities.New(entities.Options{DomainControllers: cfg.Detections.DomainControllers, Honeytokens: cfg.Detections.Honeytokens}),
 		eng:  eng,
 		corr: correlate.New(correlate.Options{Window: cfg.Correlation.Window, MaxOpen: cfg.Correlation.MaxOpenIncidents}),
-	}, nil
+	}
+	if len(cfg.Detections.Sigma) > 0 {
+		srules, problems, err := LoadSigma(cfg.Detections)
+		if err != nil {
+			return nil, err
+		}
+		p.SigmaProblems = problems
+		if p.sigma, err = sigma.NewSet(srules, sigma.Options{MaxKeysPerRule: cfg.Detections.MaxKeysPerRule}); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // Rules returns the loaded rules.
@@ -105,6 +147,9 @@ func (p *Processor) Process(evs []schema.Event, emit func(schema.Record)) {
 	for i := range evs {
 		p.ents.Enrich(&evs[i])
 		p.eng.Process(&evs[i], onAlert)
+		if p.sigma != nil {
+			p.sigma.Process(&evs[i], onAlert)
+		}
 	}
 	for _, inc := range p.corr.Flush() {
 		emit(inc)
@@ -133,6 +178,7 @@ func (p *Processor) Stats() (engine.Stats, correlate.Stats) { return p.eng.Stats
 
 type processorSnapshot struct {
 	Engine    []byte `json:"engine"`
+	Sigma     []byte `json:"sigma,omitempty"`
 	Correlate []byte `json:"correlate"`
 }
 
@@ -146,7 +192,13 @@ func (p *Processor) Snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot correlation state: %w", err)
 	}
-	return json.Marshal(processorSnapshot{Engine: e, Correlate: c})
+	snap := processorSnapshot{Engine: e, Correlate: c}
+	if p.sigma != nil {
+		if snap.Sigma, err = p.sigma.Snapshot(); err != nil {
+			return nil, fmt.Errorf("snapshot sigma state: %w", err)
+		}
+	}
+	return json.Marshal(snap)
 }
 
 // Restore loads a Snapshot.
@@ -157,6 +209,11 @@ func (p *Processor) Restore(data []byte) error {
 	}
 	if len(s.Engine) > 0 {
 		if err := p.eng.Restore(s.Engine); err != nil {
+			return err
+		}
+	}
+	if len(s.Sigma) > 0 && p.sigma != nil {
+		if err := p.sigma.Restore(s.Sigma); err != nil {
 			return err
 		}
 	}
