@@ -149,7 +149,9 @@ func (c *Config) endpoint() (endpoint, error) {
 	if hasCS {
 		cs, err := ParseConnectionString(c.ConnectionString.Value())
 		if err != nil {
-			errs = append(errs, fmt.Errorf("connection_string: %w", err))
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("connection_string: %w", e))
+			}
 		} else {
 			ep.brokers = []string{net.JoinHostPort(cs.Host, strconv.Itoa(EventHubsKafkaPort))}
 			ep.topic = cs.EntityPath
@@ -367,6 +369,14 @@ func parseEndpoint(ep string) (string, error) {
 		}
 	}
 	return rest, nil
+}
+
+// unjoin lists the errors of an errors.Join.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // identRE matches a plausible key name, safe to echo in an error.

@@ -202,6 +202,7 @@ func (s *Source) Start(_ context.Context, host component.Host) error {
 	s.started = true
 	s.pollCtx, s.pollStop = context.WithCancel(context.Background())
 	s.sendCtx, s.sendStop = context.WithCancel(context.Background())
+	go s.probe()
 	go s.run()
 	go func() {
 		<-s.loopDone
@@ -212,6 +213,31 @@ func (s *Source) Start(_ context.Context, host component.Host) error {
 		close(s.closed)
 	}()
 	return nil
+}
+
+// probeTimeout bounds the connection check after Start.
+const probeTimeout = 30 * time.Second
+
+// probe checks once, in the background, that the brokers can be reached
+// and accept the credentials. franz-go retries failed connections for
+// ever without surfacing them to polls, so a wrong key would otherwise go
+// unnoticed: an authentication failure is reported fatal, anything else is
+// a warning (the client keeps retrying).
+func (s *Source) probe() {
+	ctx, cancel := context.WithTimeout(s.pollCtx, probeTimeout)
+	defer cancel()
+	err := s.cl.Ping(ctx)
+	switch {
+	case err == nil || s.pollCtx.Err() != nil:
+	case fatalKafkaError(err):
+		err = fmt.Errorf("eventhub: %s: authentication failed (check the key and its Listen claim): %w", s.ep.brokers[0], err)
+		s.log.Error("cannot consume", "error", err)
+		if s.host != nil {
+			s.host.ReportFatal(err)
+		}
+	default:
+		s.log.Warn("cannot reach the brokers yet; retrying", "brokers", s.ep.brokers, "error", err)
+	}
 }
 
 // Done is closed after Shutdown; a streaming source never finishes on its
