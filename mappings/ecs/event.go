@@ -116,6 +116,34 @@ func FromEvent(e *schema.Event, o Options) Document {
 	return d
 }
 
+// FromRecord maps a typed record (a schema.Event, Alert, Incident, Finding
+// or Action, or a pointer to one).
+func FromRecord(r schema.Record, o Options) (Document, error) {
+	switch v := r.(type) {
+	case schema.Event:
+		return FromEvent(&v, o), nil
+	case *schema.Event:
+		return FromEvent(v, o), nil
+	case schema.Alert:
+		return FromAlert(&v, o), nil
+	case *schema.Alert:
+		return FromAlert(v, o), nil
+	case schema.Incident:
+		return FromIncident(&v, o), nil
+	case *schema.Incident:
+		return FromIncident(v, o), nil
+	case schema.Finding:
+		return FromFinding(&v, o), nil
+	case *schema.Finding:
+		return FromFinding(v, o), nil
+	case schema.Action:
+		return FromAction(&v, o), nil
+	case *schema.Action:
+		return FromAction(v, o), nil
+	}
+	return Document{}, fmt.Errorf("ecs: unsupported record type %T", r)
+}
+
 // FromJSON decodes a record of the given kind (a schema.Record* constant)
 // from its JSON form and maps it.
 func FromJSON(kind string, body []byte, o Options) (Document, error) {

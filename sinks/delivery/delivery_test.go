@@ -388,3 +388,46 @@ func TestReplayDeadLetters(t *testing.T) {
 		t.Fatalf("queue ids %v", ids)
 	}
 }
+
+// An item's format survives the queue, a dead letter and its replay, and an
+// item queued before formats existed (no "f" key) reads as FormatRecord.
+func TestItemFormatSurvivesQueueAndDeadLetters(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "q.db"))
+	defer db.Close()
+	q, err := NewQueue(db, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := []byte(`{"k":"alert","i":"old","s":"high","b":{"kind":"alert","id":"old"}}`)
+	if err := db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("queue/x"))
+		seq, _ := b.NextSequence()
+		return b.Put(seqKey(seq), legacy)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pre := Item{Kind: schema.RecordAlert, ID: "new", Severity: schema.SeverityLow, Format: "wire/1", Body: []byte(`{"row":1}`)}
+	if err := q.Enqueue([]Item{pre}); err != nil {
+		t.Fatal(err)
+	}
+	keys, items, err := q.peek(10, 1<<20)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("peek: %d items, %v", len(items), err)
+	}
+	if items[0].Format != FormatRecord || string(items[0].Body) != `{"kind":"alert","id":"old"}` {
+		t.Errorf("legacy item %+v", items[0])
+	}
+	if items[1].Format != "wire/1" || string(items[1].Body) != `{"row":1}` || items[1].Severity != schema.SeverityLow {
+		t.Errorf("pre-encoded item %+v", items[1])
+	}
+	if err := q.ack(keys, items, Permanent(errors.New("bad"))); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q.ReplayDeadLetters(); err != nil || n != 2 {
+		t.Fatalf("replay: %d, %v", n, err)
+	}
+	_, again, err := q.peek(10, 1<<20)
+	if err != nil || len(again) != 2 || again[0].Format != FormatRecord || again[1].Format != "wire/1" || string(again[1].Body) != `{"row":1}` {
+		t.Fatalf("after replay: %+v, %v", again, err)
+	}
+}

@@ -12,15 +12,33 @@ import (
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
-// Item is one queued record: its kind, id, severity and JSON body.
+// Item is one queued record: its kind, id, severity and body, and the
+// format of the body.
 type Item struct {
 	Kind     string          `json:"k"`
 	ID       string          `json:"i"`
 	Severity schema.Severity `json:"s"`
-	Body     json.RawMessage `json:"b"`
+	// Format names the encoding of Body. "" (FormatRecord) is the record's
+	// schema JSON, as NewItem writes it and as every sink can read it. A
+	// sink's encoder (EncodeFunc) may instead store the sink's own wire
+	// payload under a format name of its own, so Push only frames bytes;
+	// such a sink still reads FormatRecord items (queued before an upgrade,
+	// or by another encoder).
+	Format string          `json:"f,omitempty"`
+	Body   json.RawMessage `json:"b"`
 }
 
-// NewItem encodes a record.
+// FormatRecord is the Format of an item whose Body is the record's schema
+// JSON.
+const FormatRecord = ""
+
+// EncodeFunc turns a typed record into the item a sink queues. A sink
+// provides one to encode records once, when they are queued, into its own
+// wire payload; the pipeline calls it once per record and sink. It must be
+// safe for concurrent use and must keep the record's kind, id and severity.
+type EncodeFunc func(r schema.Record) (Item, error)
+
+// NewItem encodes a record as its schema JSON (FormatRecord).
 func NewItem(r schema.Record) (Item, error) {
 	body, err := json.Marshal(r)
 	if err != nil {

@@ -269,15 +269,24 @@ type esErrInfo struct {
 // itemErrors reads per-item outcomes: 2xx and 409 on create are delivered;
 // 429 and 5xx retryable; other statuses permanent.
 func itemErrors(req request, body []byte) ([]delivery.ItemError, error) {
+	// Most responses report no errors: count their items without building
+	// them, and read the items only when some failed.
+	var brief struct {
+		Errors bool       `json:"errors"`
+		Items  []struct{} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &brief); err != nil {
+		return nil, fmt.Errorf("elastic: bulk: decode response: %w", err)
+	}
+	if len(brief.Items) != len(req.index) {
+		return nil, fmt.Errorf("elastic: bulk: %d items in the response for %d sent", len(brief.Items), len(req.index))
+	}
+	if !brief.Errors {
+		return nil, nil
+	}
 	var r bulkResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("elastic: bulk: decode response: %w", err)
-	}
-	if len(r.Items) != len(req.index) {
-		return nil, fmt.Errorf("elastic: bulk: %d items in the response for %d sent", len(r.Items), len(req.index))
-	}
-	if !r.Errors {
-		return nil, nil
 	}
 	var out []delivery.ItemError
 	for k, m := range r.Items {

@@ -76,6 +76,7 @@ func harness() sinktest.Harness {
 			// Start is not called: Push sets up lazily, through the faults.
 			return newSink(t, testConfig(d.URL()))
 		},
+		Encode: Encode,
 	}
 }
 
@@ -402,32 +403,88 @@ func TestTargetsAndIncidentLatestVersion(t *testing.T) {
 	}
 }
 
+// The golden _bulk body, from records queued as schema JSON (decoded and
+// mapped at push) and from records encoded at enqueue (framed at push):
+// the same bytes either way.
 func TestPayloadGolden(t *testing.T) {
 	inc := sinktest.Incidents(1)[0]
 	ev := schema.Event{ID: "ev1", Timestamp: fixedNow, Event: schema.EventMeta{Kind: schema.KindLogonFailure, Code: "4625", Outcome: "failure"},
 		User: schema.User{Name: "bob", Domain: "CONTOSO"}, Source: schema.Endpoint{IP: "10.0.0.7"}}
-	batch := append(append(alertItems(2), sinktest.Items(inc)...), sinktest.Items(ev)...)
-	batch = append(batch, delivery.Item{Kind: "alert", ID: "broken", Body: []byte(`{"id":`)})
-	p := newEncoder("prod").encode(batch, fixedNow, 0)
-	if len(p.bad) != 1 || p.bad[0].Index != 4 || !delivery.IsPermanent(p.bad[0].Err) {
-		t.Fatalf("bad items %+v", p.bad)
+	for name, enc := range map[string]delivery.EncodeFunc{"schema-json": delivery.NewItem, "encoded": Encode} {
+		t.Run(name, func(t *testing.T) {
+			batch := append(append(sinktest.EncodeItems(enc, sinktest.Alerts(2)...), sinktest.EncodeItems(enc, inc)...), sinktest.EncodeItems(enc, ev)...)
+			batch = append(batch, delivery.Item{Kind: "alert", ID: "broken", Body: []byte(`{"id":`)})
+			p := newEncoder("prod").encode(batch, fixedNow, 0)
+			if len(p.bad) != 1 || p.bad[0].Index != 4 || !delivery.IsPermanent(p.bad[0].Err) {
+				t.Fatalf("bad items %+v", p.bad)
+			}
+			if len(p.requests) != 1 || fmt.Sprint(p.requests[0].index) != "[0 1 2 3]" || fmt.Sprint(p.requests[0].ops) != "[create create index create]" {
+				t.Fatalf("requests %+v", p.requests)
+			}
+			got := p.requests[0].body
+			file := filepath.Join("testdata", "bulk.golden.ndjson")
+			if *update && name == "schema-json" {
+				if err := os.WriteFile(file, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("payload differs from %s (go test -update, then review):\n%s", file, got)
+			}
+		})
 	}
-	if len(p.requests) != 1 || fmt.Sprint(p.requests[0].index) != "[0 1 2 3]" || fmt.Sprint(p.requests[0].ops) != "[create create index create]" {
-		t.Fatalf("requests %+v", p.requests)
-	}
-	got := p.requests[0].body
-	file := filepath.Join("testdata", "bulk.golden.ndjson")
-	if *update {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(file)
+}
+
+// Encoded items carry no namespace or ingest time: both come from the
+// sink at push, so a namespace change applies to records already queued
+// and event.ingested is the hand-off time. Malformed or foreign bodies are
+// dead-lettered, not sent.
+func TestEncodedItemsFramedAtPush(t *testing.T) {
+	al := sinktest.Alerts(1)[0]
+	it, err := Encode(al)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("payload differs from %s (go test -update, then review):\n%s", file, got)
+	if it.Format != Format || it.ID != al.ID || it.Kind != schema.RecordAlert || it.Severity != al.Severity {
+		t.Fatalf("item %+v", it)
+	}
+	if bytes.Contains(it.Body, []byte(`"data_stream"`)) || bytes.Contains(it.Body, []byte(`"ingested"`)) {
+		t.Fatalf("queued body carries push-time fields: %s", it.Body)
+	}
+	for _, ns := range []string{"prod", "eu"} {
+		at := fixedNow.Add(time.Hour)
+		p := newEncoder(ns).encode([]delivery.Item{it}, at, 0)
+		want, _ := json.Marshal(ecs.FromAlert(&al, ecs.Options{Namespace: ns, Ingested: at}))
+		lines := bytes.Split(bytes.TrimSuffix(p.requests[0].body, []byte{'\n'}), []byte{'\n'})
+		if len(lines) != 2 || !bytes.Contains(lines[0], []byte(`"_index":"logs-castellan.alert-`+ns+`"`)) {
+			t.Fatalf("%s: action %s", ns, lines[0])
+		}
+		var gotDoc, wantDoc any
+		if err := json.Unmarshal(lines[1], &gotDoc); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal(want, &wantDoc)
+		if fmt.Sprint(gotDoc) != fmt.Sprint(wantDoc) {
+			t.Errorf("%s: framed document\n%s\nwant\n%s", ns, lines[1], want)
+		}
+	}
+	bad := []delivery.Item{
+		{Kind: "alert", ID: "a", Format: Format, Body: []byte(`{"@timestamp":"2025-01-01T00:00:00Z"}`)},
+		{Kind: "alert", ID: "b", Format: Format, Body: []byte(`{"x":1,"event":{"kind":"alert","reason":"}`)},
+		{Kind: "alert", ID: "c", Format: "hec/1", Body: []byte(`{}`)},
+	}
+	p := newEncoder("prod").encode(bad, fixedNow, 0)
+	if len(p.bad) != 3 || len(p.requests) != 0 {
+		t.Fatalf("bad %+v, requests %d", p.bad, len(p.requests))
+	}
+	for _, b := range p.bad {
+		if !delivery.IsPermanent(b.Err) {
+			t.Errorf("item %d: %v is not permanent", b.Index, b.Err)
+		}
 	}
 }
 
@@ -572,8 +629,10 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// BenchmarkPush measures end to end records per second into esfake:
-// decode, map to ECS, encode NDJSON, HTTP, and the fake's parse and store.
+// BenchmarkPush measures end to end records per second into esfake, as
+// the pipeline drives the sink: Encode each typed alert (map to ECS,
+// encode JSON, at enqueue), then Push (frame the _bulk NDJSON, HTTP, and
+// the fake's parse and store, on the same cores).
 func BenchmarkPush(b *testing.B) {
 	fake := newFake(b, esfake.Options{DiscardSources: true})
 	s := newSink(b, testConfig(fake.URL()))
@@ -581,14 +640,21 @@ func BenchmarkPush(b *testing.B) {
 		b.Fatal(err)
 	}
 	const batch = 500
-	pool := alertItems(batch * 20)
+	pool := sinktest.Alerts(batch * 20)
+	recs := make([]schema.Alert, batch)
+	items := make([]delivery.Item, batch)
 	b.ResetTimer()
 	n := 0
 	for i := 0; b.Loop(); i++ {
 		off := (i % 20) * batch
-		items := append([]delivery.Item(nil), pool[off:off+batch]...)
-		for j := range items {
-			items[j].ID = fmt.Sprintf("%s-%d", items[j].ID, i) // fresh ids: creates, not 409s
+		copy(recs, pool[off:off+batch])
+		for j := range recs {
+			recs[j].ID = fmt.Sprintf("%s-%d", recs[j].ID, i) // fresh ids: creates, not 409s
+			it, err := Encode(recs[j])
+			if err != nil {
+				b.Fatal(err)
+			}
+			items[j] = it
 		}
 		if err := s.Push(context.Background(), items); err != nil {
 			b.Fatal(err)
@@ -596,4 +662,18 @@ func BenchmarkPush(b *testing.B) {
 		n += batch
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkEncode measures Encode alone (ECS mapping and JSON per alert).
+func BenchmarkEncode(b *testing.B) {
+	recs := sinktest.Alerts(500)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range recs {
+			if _, err := Encode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "records/s")
 }

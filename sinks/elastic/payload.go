@@ -51,35 +51,158 @@ type request struct {
 	ops   []string
 }
 
+// Format is the delivery.Item format Encode writes: the record's ECS
+// document as JSON without data_stream and event.ingested, which Push adds
+// from the sink's namespace and the time of the push (the External Alerts
+// rule windows on event.ingested, so it must be the hand-off time, not the
+// time the record was queued).
+const Format = "ecs/1"
+
+// Encode maps a record onto its ECS document once, when it is queued, so
+// Push only frames bytes. Its _id stays the record id.
+func Encode(r schema.Record) (delivery.Item, error) {
+	doc, err := ecs.FromRecord(r, ecs.Options{})
+	if err != nil {
+		return delivery.Item{}, fmt.Errorf("elastic: encode %s %s: %w", r.RecordKind(), r.RecordID(), err)
+	}
+	body, err := doc.AppendJSON(make([]byte, 0, 1536))
+	if err != nil {
+		return delivery.Item{}, fmt.Errorf("elastic: encode %s %s: %w", r.RecordKind(), r.RecordID(), err)
+	}
+	return delivery.Item{Kind: r.RecordKind(), ID: r.RecordID(), Severity: r.RecordSeverity(), Format: Format, Body: body}, nil
+}
+
 // encoder builds payloads; it reuses its buffers (not safe for concurrent use).
 type encoder struct {
 	namespace string
 	buf       bytes.Buffer
-	enc       *json.Encoder
+	// ingested is the event.ingested value of the last encoded item, as
+	// JSON, and when; streams holds the data_stream object per dataset.
+	ingested     time.Time
+	ingestedJSON []byte
+	streams      map[string][]byte
 }
 
 func newEncoder(namespace string) *encoder {
-	e := &encoder{namespace: namespace}
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false)
-	return e
+	return &encoder{namespace: namespace}
 }
 
 // encodeItem appends the action and source lines of one item to e.buf.
 func (e *encoder) encodeItem(it delivery.Item, ingested time.Time) (op string, err error) {
-	doc, err := ecs.FromJSON(it.Kind, it.Body, ecs.Options{Namespace: e.namespace, Ingested: ingested})
-	if err != nil {
-		return "", err
-	}
 	op, index := Target(it.Kind, e.namespace)
-	id, _ := json.Marshal(it.ID)
-	e.buf.WriteString(`{"` + op + `":{"_index":"` + index + `","_id":`)
-	e.buf.Write(id)
-	e.buf.WriteString("}}\n")
-	if err := e.enc.Encode(doc); err != nil { // Encode ends the line with \n
-		return "", err
+	switch it.Format {
+	case delivery.FormatRecord:
+		// Queued before records were encoded at enqueue (or by a generic
+		// encoder): decode and map it here.
+		doc, err := ecs.FromJSON(it.Kind, it.Body, ecs.Options{Namespace: e.namespace, Ingested: ingested})
+		if err != nil {
+			return "", err
+		}
+		e.action(op, index, it.ID)
+		line, err := doc.AppendJSON(e.buf.AvailableBuffer())
+		if err != nil {
+			return "", err
+		}
+		e.buf.Write(line)
+		e.buf.WriteByte('\n')
+	case Format:
+		i, j, err := eventBounds(it.Body)
+		if err != nil {
+			return "", err
+		}
+		e.action(op, index, it.ID)
+		doc := it.Body
+		e.buf.Write(doc[:i])
+		if ds := e.dataStream(it.Kind); ds != nil {
+			e.buf.Write(ds)
+		}
+		e.buf.Write(doc[i:j])
+		if !ingested.IsZero() {
+			e.buf.WriteString(`,"ingested":`)
+			e.buf.Write(e.ingestedAt(ingested))
+		}
+		e.buf.Write(doc[j:])
+		e.buf.WriteByte('\n')
+	default:
+		return "", fmt.Errorf("unknown item format %q", it.Format)
 	}
 	return op, nil
+}
+
+func (e *encoder) action(op, index, id string) {
+	idJSON, _ := json.Marshal(id)
+	e.buf.WriteString(`{"` + op + `":{"_index":"` + index + `","_id":`)
+	e.buf.Write(idJSON)
+	e.buf.WriteString("}}\n")
+}
+
+// eventBounds finds, in a document written by Encode, where the top-level
+// "event" key starts (i) and the closing brace of its object (j). The
+// document's earlier members (@timestamp, message, labels, tags, ecs) hold
+// only strings and flat objects of strings, so the first `,"event":{` is
+// the top-level one; the event object holds strings, numbers and arrays of
+// strings, never an object.
+func eventBounds(doc []byte) (i, j int, err error) {
+	const key = `,"event":{`
+	k := bytes.Index(doc, []byte(key))
+	if k < 0 {
+		return 0, 0, fmt.Errorf("queued %s document has no event object", Format)
+	}
+	for p := k + len(key); p < len(doc); p++ {
+		switch doc[p] {
+		case '"':
+			for p++; p < len(doc) && doc[p] != '"'; p++ {
+				if doc[p] == '\\' {
+					p++
+				}
+			}
+		case '{':
+			return 0, 0, fmt.Errorf("queued %s document has a nested object in event", Format)
+		case '}':
+			return k + 1, p, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("queued %s document is truncated", Format)
+}
+
+// dataStream returns the data_stream member (with its trailing comma) for
+// a record kind written to a data stream in the namespace, nil otherwise:
+// what ecs.Options.Namespace adds.
+func (e *encoder) dataStream(kind string) []byte {
+	if kind == schema.RecordIncident || e.namespace == "" {
+		return nil
+	}
+	ds := datasets[kind]
+	if ds == "" {
+		ds = ecs.DatasetAlert
+	}
+	if b, ok := e.streams[ds]; ok {
+		return b
+	}
+	v, _ := json.Marshal(ecs.DataStream{Type: "logs", Dataset: ds, Namespace: e.namespace})
+	b := append(append([]byte(`"data_stream":`), v...), ',')
+	if e.streams == nil {
+		e.streams = map[string][]byte{}
+	}
+	e.streams[ds] = b
+	return b
+}
+
+// datasets maps record kinds to their data stream datasets, as Target does.
+var datasets = map[string]string{
+	schema.RecordEvent:   ecs.DatasetEvent,
+	schema.RecordAlert:   ecs.DatasetAlert,
+	schema.RecordFinding: ecs.DatasetFinding,
+	schema.RecordAction:  ecs.DatasetAction,
+}
+
+// ingestedAt returns t in UTC as JSON, cached for the batch.
+func (e *encoder) ingestedAt(t time.Time) []byte {
+	if e.ingestedJSON == nil || !t.Equal(e.ingested) {
+		e.ingested = t
+		e.ingestedJSON, _ = t.UTC().MarshalJSON()
+	}
+	return e.ingestedJSON
 }
 
 // parallelMin is the batch size from which items are encoded on several
@@ -88,8 +211,8 @@ const parallelMin = 64
 
 // encode turns a batch into _bulk requests. Items whose record cannot be
 // decoded or mapped are reported in bad as permanent failures. Large
-// batches are encoded on up to GOMAXPROCS goroutines, each with its own
-// encoder.
+// batches of FormatRecord items are encoded on up to GOMAXPROCS
+// goroutines, each with its own encoder; items in Format are only framed.
 func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes int) payload {
 	lines := make([][]byte, len(batch))
 	ops := make([]string, len(batch))
@@ -103,7 +226,13 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 			}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(batch)/parallelMin)
+	slow := 0
+	for i := range batch {
+		if batch[i].Format != Format {
+			slow++
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), slow/parallelMin)
 	if workers <= 1 {
 		encodeRange(e, 0, len(batch))
 	} else {

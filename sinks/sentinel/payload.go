@@ -12,6 +12,52 @@ import (
 	"github.com/castellan-itdr/castellan/sinks/delivery"
 )
 
+// Format is the delivery.Item format Encode writes: the JSON of the
+// record's table row. Push sends it as is, to the stream of the record's
+// kind.
+const Format = "asim/1"
+
+// rowEncoders serve Encode, which the pipeline may call concurrently.
+var rowEncoders = sync.Pool{New: func() any { return new(rowEncoder) }}
+
+// Encode maps a record onto its table row once, when it is queued, so Push
+// only packs bytes. EventId stays the record id. Records of kinds without a
+// table (findings, actions) are queued as schema JSON, which Push
+// dead-letters as before.
+func Encode(r schema.Record) (delivery.Item, error) {
+	row, ok := asimRow(r)
+	if !ok {
+		return delivery.NewItem(r)
+	}
+	e := rowEncoders.Get().(*rowEncoder)
+	defer rowEncoders.Put(e)
+	b, err := e.marshal(row)
+	if err != nil {
+		return delivery.Item{}, fmt.Errorf("sentinel: encode %s %s: %w", r.RecordKind(), r.RecordID(), err)
+	}
+	return delivery.Item{Kind: r.RecordKind(), ID: r.RecordID(), Severity: r.RecordSeverity(), Format: Format, Body: bytes.Clone(b)}, nil
+}
+
+// asimRow maps a typed record onto its row; ok is false for kinds without
+// a table.
+func asimRow(r schema.Record) (row any, ok bool) {
+	switch v := r.(type) {
+	case schema.Event:
+		return asim.FromEvent(&v), true
+	case *schema.Event:
+		return asim.FromEvent(v), true
+	case schema.Alert:
+		return asim.FromAlert(&v), true
+	case *schema.Alert:
+		return asim.FromAlert(v), true
+	case schema.Incident:
+		return asim.FromIncident(&v), true
+	case *schema.Incident:
+		return asim.FromIncident(v), true
+	}
+	return nil, false
+}
+
 // encodeRow turns a queued record into the JSON of its table row.
 func encodeRow(it *delivery.Item) ([]byte, error) {
 	var e rowEncoder
@@ -26,7 +72,17 @@ type rowEncoder struct {
 	arena []byte
 }
 
+// encode returns the row of a queued item: the body itself for an item in
+// Format; for a FormatRecord item (queued before an upgrade) the record is
+// decoded and mapped.
 func (e *rowEncoder) encode(it *delivery.Item) ([]byte, error) {
+	switch it.Format {
+	case Format:
+		return it.Body, nil
+	case delivery.FormatRecord:
+	default:
+		return nil, fmt.Errorf("unknown item format %q", it.Format)
+	}
 	var row any
 	switch it.Kind {
 	case schema.RecordEvent:
@@ -50,6 +106,21 @@ func (e *rowEncoder) encode(it *delivery.Item) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("no Sentinel table for %s records", it.Kind)
 	}
+	b, err := e.marshal(row)
+	if err != nil {
+		return nil, err
+	}
+	if cap(e.arena)-len(e.arena) < len(b) {
+		e.arena = make([]byte, 0, max(256<<10, len(b)))
+	}
+	start := len(e.arena)
+	e.arena = append(e.arena, b...)
+	return e.arena[start:len(e.arena):len(e.arena)], nil
+}
+
+// marshal writes row as compact JSON without HTML escaping; the result is
+// valid until the next call.
+func (e *rowEncoder) marshal(row any) ([]byte, error) {
 	if e.enc == nil {
 		e.enc = json.NewEncoder(&e.buf)
 		e.enc.SetEscapeHTML(false)
@@ -58,13 +129,7 @@ func (e *rowEncoder) encode(it *delivery.Item) ([]byte, error) {
 	if err := e.enc.Encode(row); err != nil {
 		return nil, err
 	}
-	b := bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})
-	if cap(e.arena)-len(e.arena) < len(b) {
-		e.arena = make([]byte, 0, max(256<<10, len(b)))
-	}
-	start := len(e.arena)
-	e.arena = append(e.arena, b...)
-	return e.arena[start:len(e.arena):len(e.arena)], nil
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}), nil
 }
 
 // call is one packed upload: the gzip body and the batch indexes of its rows.

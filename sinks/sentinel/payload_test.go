@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
+	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
 	"github.com/castellan-itdr/castellan/sinks/sinktest"
 )
@@ -129,5 +131,43 @@ func TestEncodeRowRejectsBadBodies(t *testing.T) {
 		if _, err := encodeRow(&it); err == nil {
 			t.Errorf("%s: encoded", it.Kind)
 		}
+	}
+}
+
+// A row encoded at enqueue is the row a schema-JSON item gives at push,
+// byte for byte; kinds without a table stay schema JSON; a foreign format
+// is refused.
+func TestEncodeMatchesRowOfQueuedRecord(t *testing.T) {
+	ev := schema.Event{ID: "ev1", Timestamp: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		Event: schema.EventMeta{Kind: schema.KindLogonFailure, Outcome: schema.OutcomeFailure, Code: "4625"},
+		User:  schema.User{Name: "alice", Domain: "CONTOSO", Tags: []string{"sensitive"}}, Original: map[string]string{"Status": "0xc000006d", "Note": "a<b>&c"}}
+	recs := []schema.Record{ev, sinktest.Alerts(3)[2], sinktest.Incidents(1)[0]}
+	for _, r := range recs {
+		legacy, err := delivery.NewItem(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := encodeRow(&legacy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := Encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.Format != Format || it.ID != r.RecordID() || it.Kind != r.RecordKind() || it.Severity != r.RecordSeverity() {
+			t.Fatalf("item %+v", it)
+		}
+		got, err := encodeRow(&it)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: encoded at enqueue\n%s\nqueued as schema JSON\n%s (%v)", r.RecordKind(), got, want, err)
+		}
+	}
+	f, err := Encode(schema.Finding{ID: "f1"})
+	if err != nil || f.Format != delivery.FormatRecord || f.Kind != schema.RecordFinding {
+		t.Errorf("finding: %+v, %v", f, err)
+	}
+	if _, err := encodeRow(&delivery.Item{Kind: "alert", ID: "x", Format: "hec/1", Body: []byte(`{}`)}); err == nil {
+		t.Error("a foreign format must fail")
 	}
 }

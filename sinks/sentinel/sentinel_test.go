@@ -56,6 +56,7 @@ func harness() sinktest.Harness {
 		Pusher: func(t *testing.T, d sinktest.Double) delivery.Pusher {
 			return newSink(t, d.(*dcefake.Server), nil, nil, nil)
 		},
+		Encode: Encode,
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
 )
 
@@ -133,11 +134,21 @@ func (p refPusher) Push(ctx context.Context, batch []delivery.Item) error {
 	return nil
 }
 
+// refFormat is the reference sink's own queued format.
+const refFormat = "ref/1"
+
+// refEncode is the reference sink's encoder: the record's id as the body.
+func refEncode(r schema.Record) (delivery.Item, error) {
+	body, err := json.Marshal(map[string]string{"id": r.RecordID()})
+	return delivery.Item{Kind: r.RecordKind(), ID: r.RecordID(), Severity: r.RecordSeverity(), Format: refFormat, Body: body}, err
+}
+
 func refHarness(wrap func(delivery.Pusher) delivery.Pusher) Harness {
 	return Harness{
 		Name:   "ref",
 		Double: newRefDouble,
 		Pusher: func(_ *testing.T, d Double) delivery.Pusher { return wrap(refPusher{url: d.URL()}) },
+		Encode: refEncode,
 	}
 }
 
@@ -192,6 +203,35 @@ var brokenSinks = map[string]struct {
 			return err
 		})
 	}, "dead-lettered"},
+	// Reads only its own format and refuses items queued as schema JSON
+	// (before an upgrade, or replayed dead letters).
+	"only-own-format": {func(p delivery.Pusher) delivery.Pusher {
+		return delivery.PushFunc(func(ctx context.Context, batch []delivery.Item) error {
+			var pe delivery.PartialError
+			var keep []delivery.Item
+			var idx []int
+			for i, it := range batch {
+				if it.Format != refFormat {
+					pe.Failed = append(pe.Failed, delivery.ItemError{Index: i, Err: delivery.Permanent(errors.New("unknown item format"))})
+					continue
+				}
+				keep, idx = append(keep, it), append(idx, i)
+			}
+			if err := p.Push(ctx, keep); err != nil {
+				var inner *delivery.PartialError
+				if !errors.As(err, &inner) {
+					return err
+				}
+				for _, f := range inner.Failed {
+					pe.Failed = append(pe.Failed, delivery.ItemError{Index: idx[f.Index], Err: f.Err})
+				}
+			}
+			if len(pe.Failed) > 0 {
+				return &pe
+			}
+			return nil
+		})
+	}, "unknown item format"},
 	// Sends every batch twice (like a sink that resends a whole batch the
 	// target already stored).
 	"double-sends": {func(p delivery.Pusher) delivery.Pusher {

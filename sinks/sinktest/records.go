@@ -94,3 +94,24 @@ func Items[R schema.Record](records ...R) []delivery.Item {
 	}
 	return out
 }
+
+// EncodeItems encodes records with a sink's encoder, as the pipeline queues
+// them for that sink (delivery.NewItem when enc is nil). It panics on an
+// encoding error (the records are the test's own).
+func EncodeItems[R schema.Record](enc delivery.EncodeFunc, records ...R) []delivery.Item {
+	if enc == nil {
+		return Items(records...)
+	}
+	out := make([]delivery.Item, len(records))
+	for i, r := range records {
+		it, err := enc(r)
+		if err != nil {
+			panic(err)
+		}
+		if it.Kind != r.RecordKind() || it.ID != r.RecordID() || it.Severity != r.RecordSeverity() {
+			panic(fmt.Sprintf("sinktest: encoder changed kind, id or severity of %s %s: %s %s %v", r.RecordKind(), r.RecordID(), it.Kind, it.ID, it.Severity))
+		}
+		out[i] = it
+	}
+	return out
+}

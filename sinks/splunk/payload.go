@@ -22,7 +22,96 @@ type envelope struct {
 // Sourcetype is the sourcetype of a record kind: <prefix>:<kind>.
 func Sourcetype(prefix, kind string) string { return prefix + ":" + kind }
 
-// appendEvent appends one HEC event object (no trailing newline) for it:
+// Format is the delivery.Item format Encode writes: the HEC event object
+// without its host, source, sourcetype and index, which Push adds from the
+// sink's settings.
+const Format = "hec/1"
+
+// Encode builds a record's HEC event once, when it is queued, from the
+// typed record (no decoding at push). fields.castellan_id stays the record
+// id.
+func Encode(r schema.Record) (delivery.Item, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return delivery.Item{}, fmt.Errorf("splunk: encode %s %s: %w", r.RecordKind(), r.RecordID(), err)
+	}
+	ts, err := recordTime(r)
+	if err != nil {
+		return delivery.Item{}, err
+	}
+	rec, err := topLevel(body)
+	if err != nil {
+		return delivery.Item{}, fmt.Errorf("splunk: %s %s: not a JSON object: %w", r.RecordKind(), r.RecordID(), err)
+	}
+	ev, err := appendHEC(make([]byte, 0, len(body)+len(body)/2+128), r.RecordKind(), r.RecordID(), ts, cim.Fields(r), rec, nil)
+	if err != nil {
+		return delivery.Item{}, err
+	}
+	return delivery.Item{Kind: r.RecordKind(), ID: r.RecordID(), Severity: r.RecordSeverity(), Format: Format, Body: ev}, nil
+}
+
+// recordTime is the @timestamp of a record.
+func recordTime(r schema.Record) (time.Time, error) {
+	switch v := r.(type) {
+	case schema.Event:
+		return v.Timestamp, nil
+	case *schema.Event:
+		return v.Timestamp, nil
+	case schema.Alert:
+		return v.Timestamp, nil
+	case *schema.Alert:
+		return v.Timestamp, nil
+	case schema.Incident:
+		return v.Timestamp, nil
+	case *schema.Incident:
+		return v.Timestamp, nil
+	case schema.Finding:
+		return v.Timestamp, nil
+	case *schema.Finding:
+		return v.Timestamp, nil
+	case schema.Action:
+		return v.Timestamp, nil
+	case *schema.Action:
+		return v.Timestamp, nil
+	}
+	return time.Time{}, fmt.Errorf("splunk: unsupported record type %T (id %s)", r, r.RecordID())
+}
+
+// appendItem appends the HEC event of a queued item: an item in Format is
+// framed with the envelope, a FormatRecord item decoded and mapped.
+func appendItem(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
+	switch it.Format {
+	case Format:
+		return appendFramed(dst, it, env)
+	case delivery.FormatRecord:
+		return appendEvent(dst, it, env)
+	}
+	return dst, fmt.Errorf("splunk: %s %s: unknown item format %q", it.Kind, it.ID, it.Format)
+}
+
+// appendFramed inserts the envelope's metadata into an event written by
+// Encode, after its optional "time" member: the same bytes appendEvent
+// writes for the record.
+func appendFramed(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
+	b := it.Body
+	at := 1
+	if bytes.HasPrefix(b, []byte(`{"time":`)) {
+		k := bytes.IndexByte(b[len(`{"time":`):], ',')
+		if k < 0 {
+			return dst, fmt.Errorf("splunk: %s %s: queued %s event is truncated", it.Kind, it.ID, Format)
+		}
+		at = len(`{"time":`) + k + 1
+	}
+	if !bytes.HasPrefix(b[at:], []byte(`"event":`)) || len(b) < 2 || b[len(b)-1] != '}' {
+		return dst, fmt.Errorf("splunk: %s %s: queued %s event is malformed", it.Kind, it.ID, Format)
+	}
+	dst = append(dst, b[:at]...)
+	dst = appendEnvelope(dst, it.Kind, env)
+	return append(dst, b[at:]...), nil
+}
+
+// appendEvent appends one HEC event object (no trailing newline) for a
+// FormatRecord item:
 //
 //	{"time":<@timestamp as epoch seconds.millis>,"host":…,"source":…,
 //	 "sourcetype":"<prefix>:<kind>","index":…,
@@ -44,6 +133,21 @@ func appendEvent(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("splunk: %s %s: body is not a JSON object: %w", it.Kind, it.ID, err)
 	}
+	return appendHEC(dst, it.Kind, it.ID, ts, fields, rec, &env)
+}
+
+// appendEnvelope appends the metadata members, each with a trailing comma.
+func appendEnvelope(dst []byte, kind string, env envelope) []byte {
+	dst = appendMeta(dst, "host", env.Host)
+	dst = appendMeta(dst, "source", env.Source)
+	dst = appendMeta(dst, "sourcetype", Sourcetype(env.SourcetypePrefix, kind))
+	return appendMeta(dst, "index", env.Index)
+}
+
+// appendHEC writes the event of appendEvent from its parts; a nil env
+// leaves the metadata out (Encode's form, framed at push).
+func appendHEC(dst []byte, kind, id string, ts time.Time, fields map[string]any, rec members, env *envelope) ([]byte, error) {
+	var err error
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
@@ -56,10 +160,9 @@ func appendEvent(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
 		dst = appendEpoch(dst, ts)
 		dst = append(dst, ',')
 	}
-	dst = appendMeta(dst, "host", env.Host)
-	dst = appendMeta(dst, "source", env.Source)
-	dst = appendMeta(dst, "sourcetype", Sourcetype(env.SourcetypePrefix, it.Kind))
-	dst = appendMeta(dst, "index", env.Index)
+	if env != nil {
+		dst = appendEnvelope(dst, kind, *env)
+	}
 	dst = append(dst, `"event":{`...)
 	var moved map[string]bool // record keys displaced by a CIM field
 	n := 0
@@ -72,7 +175,7 @@ func appendEvent(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
 		dst = append(dst, ':')
 		valStart := len(dst)
 		if dst, err = appendValue(dst, fields[k]); err != nil {
-			return dst, fmt.Errorf("splunk: %s %s: CIM field %s: %w", it.Kind, it.ID, k, err)
+			return dst, fmt.Errorf("splunk: %s %s: CIM field %s: %w", kind, id, k, err)
 		}
 		if old, ok := rec.get(k); ok {
 			if bytes.Equal(old, dst[valStart:]) {
@@ -100,7 +203,7 @@ func appendEvent(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
 		dst = append(dst, kv.val...)
 	}
 	dst = append(dst, `},"fields":{"castellan_id":`...)
-	dst = appendString(dst, it.ID)
+	dst = appendString(dst, id)
 	dst = append(dst, "}}"...)
 	return dst, nil
 }

@@ -16,20 +16,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-func goldenRecords() map[string]delivery.Item {
+func goldenRecords() map[string]schema.Record {
 	ts := time.Date(2025, 1, 1, 9, 30, 15, 123456789, time.UTC)
 	alice := schema.User{Name: "alice", Domain: "CONTOSO", ID: "S-1-5-21-1-2-3-1104"}
-	items := map[string]delivery.Item{
-		"alert":    sinktest.Items(sinktest.Alerts(1)...)[0],
-		"incident": sinktest.Items(sinktest.Incidents(1)...)[0],
+	items := map[string]schema.Record{
+		"alert":    sinktest.Alerts(1)[0],
+		"incident": sinktest.Incidents(1)[0],
 	}
-	add := func(name string, r schema.Record) {
-		it, err := delivery.NewItem(r)
-		if err != nil {
-			panic(err)
-		}
-		items[name] = it
-	}
+	add := func(name string, r schema.Record) { items[name] = r }
 	add("event_auth", schema.Event{ID: "ev-4769", Timestamp: ts,
 		Event:  schema.EventMeta{Kind: schema.KindKerberosServiceTicket, Code: "4769", Action: "service-ticket-requested", Outcome: schema.OutcomeSuccess, Dataset: "evtx"},
 		Host:   schema.Host{Name: "dc01.contoso.local"},
@@ -48,13 +42,34 @@ func goldenRecords() map[string]delivery.Item {
 	return items
 }
 
+// The golden HEC events, from records queued as schema JSON (decoded and
+// mapped at push) and from records encoded at enqueue (framed at push):
+// the same bytes either way.
 func TestPayloadGolden(t *testing.T) {
 	env := envelope{Index: "security", Source: "castellan", Host: "castellan-01", SourcetypePrefix: "castellan"}
-	for name, it := range goldenRecords() {
+	for name, rec := range goldenRecords() {
 		t.Run(name, func(t *testing.T) {
-			got, err := appendEvent(nil, it, env)
+			legacy, err := delivery.NewItem(rec)
 			if err != nil {
 				t.Fatal(err)
+			}
+			got, err := appendItem(nil, legacy, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc, err := Encode(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if enc.Format != Format || enc.ID != rec.RecordID() || enc.Kind != rec.RecordKind() {
+				t.Fatalf("encoded item %+v", enc)
+			}
+			framed, err := appendItem(nil, enc, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(framed, got) {
+				t.Errorf("encoded at enqueue:\n%s\nqueued as schema JSON:\n%s", framed, got)
 			}
 			var pretty bytes.Buffer
 			if err := json.Indent(&pretty, got, "", "  "); err != nil {
@@ -118,6 +133,15 @@ func TestPayloadShape(t *testing.T) {
 	}
 	if _, err := appendEvent(nil, delivery.Item{Kind: "nope", ID: "x", Body: []byte(`{}`)}, envelope{}); err == nil {
 		t.Error("an unknown kind must fail")
+	}
+	for _, bad := range []delivery.Item{
+		{Kind: "alert", ID: "x", Format: Format, Body: []byte(`{"time":1`)},
+		{Kind: "alert", ID: "x", Format: Format, Body: []byte(`{"fields":{}}`)},
+		{Kind: "alert", ID: "x", Format: "ecs/1", Body: []byte(`{}`)},
+	} {
+		if _, err := appendItem(nil, bad, envelope{}); err == nil {
+			t.Errorf("malformed or foreign item %s accepted", bad.Body)
+		}
 	}
 	for ms, want := range map[int64]string{0: "0.000", 1: "0.001", 1735725600123: "1735725600.123", -1: "-1.999"} {
 		if got := string(appendEpoch(nil, time.UnixMilli(ms))); got != want {

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
 )
 
@@ -212,17 +213,42 @@ func (s *Sink) Push(ctx context.Context, batch []delivery.Item) error {
 	return &delivery.PartialError{Failed: failed}
 }
 
-// encode turns every item into its HEC event line, in parallel for large
-// batches (appendEvent is pure).
+// encode turns every item into its HEC event line. Items in Format are
+// only framed, into one arena; FormatRecord items (queued before an
+// upgrade) are decoded and mapped, in parallel for large batches
+// (appendEvent is pure).
 func (s *Sink) encode(batch []delivery.Item) ([][]byte, []error) {
 	lines := make([][]byte, len(batch))
 	errs := make([]error, len(batch))
-	workers := min(runtime.GOMAXPROCS(0), len(batch)/64+1)
+	var slow []int
+	size, meta := 0, len(appendEnvelope(nil, schema.RecordIncident, s.env))+16
+	for i := range batch {
+		if batch[i].Format == Format {
+			size += len(batch[i].Body) + meta
+		} else {
+			slow = append(slow, i)
+		}
+	}
+	arena := make([]byte, 0, size)
+	for i := range batch {
+		if batch[i].Format != Format {
+			continue
+		}
+		start := len(arena)
+		var err error
+		if arena, err = appendFramed(arena, batch[i], s.env); err != nil {
+			arena, errs[i] = arena[:start], err
+			continue
+		}
+		lines[i] = arena[start:len(arena):len(arena)]
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(slow)/64+1)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(batch); i += workers {
-				lines[i], errs[i] = appendEvent(make([]byte, 0, 2*len(batch[i].Body)), batch[i], s.env)
+			for k := w; k < len(slow); k += workers {
+				i := slow[k]
+				lines[i], errs[i] = appendItem(make([]byte, 0, 2*len(batch[i].Body)), batch[i], s.env)
 			}
 		})
 	}

@@ -39,6 +39,7 @@ func harness(opts hecfake.Options) sinktest.Harness {
 		Pusher: func(t *testing.T, d sinktest.Double) delivery.Pusher {
 			return newSink(t, d.URL(), func(c *Config) { c.UseAck = opts.UseACK })
 		},
+		Encode: Encode,
 	}
 }
 
