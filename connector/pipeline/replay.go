@@ -148,7 +148,7 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 		case FormatEVTX:
 			err = readEVTX(path, func(rec *windows.Record) {
 				st.Records++
-				add(windows.Normalize(rec, FormatEVTX))
+				add(windows.NormalizeOwned(rec, FormatEVTX))
 			}, func(d evtx.Damage) {
 				st.Damaged++
 				warn("%s: offset %d: damaged EVTX data skipped: %v", path, d.Offset, d.Err)

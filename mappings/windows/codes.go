@@ -3,6 +3,8 @@ package windows
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Decode tables: what Windows writes as numbers, message-table ids (%%NNNN)
@@ -175,6 +177,27 @@ func ticketOptionFlags(v string) string {
 	if !ok || n == 0 {
 		return ""
 	}
+	// Few distinct option sets occur in practice: remember their names.
+	if s, ok := ticketOptionMemo.Load(n); ok {
+		return s.(string)
+	}
+	s := ticketOptionNames(n)
+	if ticketOptionMemoSize.Add(1) <= maxTicketOptionMemo {
+		ticketOptionMemo.Store(n, s)
+	}
+	return s
+}
+
+// ticketOptionMemo caches ticketOptionFlags by value, up to
+// maxTicketOptionMemo entries (hostile input cannot grow it further).
+var (
+	ticketOptionMemo     sync.Map
+	ticketOptionMemoSize atomic.Int64
+)
+
+const maxTicketOptionMemo = 4096
+
+func ticketOptionNames(n uint32) string {
 	var names []string
 	for bit, name := range ticketOptions {
 		if name != "" && n&(1<<(31-bit)) != 0 {

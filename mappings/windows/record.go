@@ -57,6 +57,19 @@ func Normalize(r *Record, dataset string) schema.Event {
 	return normalize(r, dataset, orig)
 }
 
+// NormalizeOwned is Normalize for a record whose Data map the caller gives
+// up: it becomes the event's Original without a copy. Readers that build a
+// fresh map per record (the EVTX reader) use it; r.Data must not be used
+// afterwards.
+func NormalizeOwned(r *Record, dataset string) schema.Event {
+	if r == nil || r.Data == nil || r.RecordID == 0 {
+		// Without a record number the id hashes the data, which must not
+		// see the keys normalize adds: copy.
+		return Normalize(r, dataset)
+	}
+	return normalize(r, dataset, r.Data)
+}
+
 // normalize builds the event; orig becomes Event.Original (owned by the event).
 func normalize(r *Record, dataset string, orig map[string]string) schema.Event {
 	channel := canonicalChannel(r.Channel)
@@ -222,8 +235,8 @@ func port(s string) int {
 // "0xC000006A" → "0xc000006a", "0x0" stays. Decimal input is converted.
 // Anything unparsable is returned as given.
 func hexCode(s string) string {
-	if s == "" {
-		return ""
+	if s == "" || canonicalHex(s) {
+		return s
 	}
 	var n uint64
 	var err error
@@ -236,6 +249,21 @@ func hexCode(s string) string {
 		return s
 	}
 	return "0x" + strconv.FormatUint(n, 16)
+}
+
+// canonicalHex reports whether s is already "0x" followed by lower-case hex
+// digits without leading zeros (the common case: no work, no allocation).
+func canonicalHex(s string) bool {
+	if len(s) < 3 || len(s) > 18 || s[0] != '0' || s[1] != 'x' || (s[2] == '0' && len(s) > 3) {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // success reports whether a normalized status is zero (or absent).

@@ -658,7 +658,7 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		if rec.RecordID != 0 {
 			expect = rec.RecordID + 1
 		}
-		b.events = append(b.events, windows.Normalize(&rec, dataset))
+		b.events = append(b.events, windows.NormalizeOwned(&rec, dataset))
 		st.cursor = position{Dev: st.id.dev, Ino: st.id.ino, RecordID: max(st.cursor.RecordID, rec.RecordID), Size: size}
 		b.advance(st)
 		if len(b.events) >= s.cfg.BatchSize {
