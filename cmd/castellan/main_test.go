@@ -257,3 +257,23 @@ func TestRulesTuneShowsSuppressedAlerts(t *testing.T) {
 		t.Fatalf("unknown rule: exit %d (%v)", exitCode(err), err)
 	}
 }
+
+// Every example config in samples/configs validates (with its secrets set).
+func TestExampleConfigsValidate(t *testing.T) {
+	for _, env := range []string{"CASTELLAN_SENTINEL_SECRET", "CASTELLAN_ES_API_KEY", "CASTELLAN_HEC_TOKEN"} {
+		t.Setenv(env, "test-secret-value")
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "samples", "configs", "*.yaml"))
+	if len(files) < 3 {
+		t.Fatalf("found %d example configs", len(files))
+	}
+	for _, f := range files {
+		out, _, err := execute(t, "validate", "-c", f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if strings.Contains(out, "test-secret-value") {
+			t.Errorf("%s: secret printed", f)
+		}
+	}
+}
