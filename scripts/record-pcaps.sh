@@ -36,6 +36,7 @@ log() { echo "record-pcaps: $*" >&2; }
 cleanup() {
   [ -n "$TCPDUMP_PID" ] && kill "$TCPDUMP_PID" 2>/dev/null || true
   bash "$HERE/samba-lab.sh" clean "$LAB_DIR" >/dev/null 2>&1 || true
+  rm -f "$LAB_DIR.cycle.log"
 }
 trap cleanup EXIT
 

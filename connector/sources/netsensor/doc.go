@@ -1,0 +1,27 @@
+// Package netsensor is the network sensor source: it reads pcap and pcapng
+// files (or, built with -tags afpacket on Linux, captures live from an
+// interface with a BPF filter), reassembles TCP, and hands the events the
+// dissectors of mappings/network produce (Kerberos, NTLM, LDAP) to the
+// pipeline with event.dataset "netsensor".
+//
+// Decoding: Ethernet (with 802.1Q/QinQ tags), Linux cooked, raw IP and
+// BSD loopback links; IPv4 and IPv6 (extension headers skipped, fragments
+// counted and dropped); UDP datagrams per 5-tuple; TCP through gopacket's
+// tcpassembly. Only traffic on a port some dissector claims is assembled.
+//
+// Memory is bounded: the reassembler's out-of-order pages are capped per
+// connection and in total, each dissector caps the message it holds per
+// direction and all of them share one budget, open conversations are
+// capped, and idle ones close after Options.StreamTimeout of capture time.
+// What a cap drops is counted (Stats.Dissect.DroppedBytes, Evicted,
+// Timeouts). The pcap/pcapng reader is the package's own: it caps the
+// record size before allocating (MaxPacket), so a hostile header cannot
+// ask for gigabytes, and it skips damaged pcapng blocks where framing
+// allows.
+//
+// Checkpoints: a file's position is its identity (device, inode) and the
+// number of packets whose events have been handed off; it is committed with
+// the batch holding those events. After a restart the file is read again
+// from that packet on (conversations that started before it lose their
+// beginning). Live capture has no checkpoint.
+package netsensor

@@ -1,0 +1,498 @@
+package netsensor
+
+import (
+	"cmp"
+	"encoding/binary"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/tcpassembly"
+
+	"github.com/castellan-itdr/castellan/mappings/network"
+	"github.com/castellan-itdr/castellan/mappings/network/kerberos"
+	"github.com/castellan-itdr/castellan/mappings/network/ldap"
+	"github.com/castellan-itdr/castellan/mappings/network/ntlm"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// DefaultRegistry returns the dissectors the sensor runs by default:
+// Kerberos (88), LDAP (389, 3268; 636 and 3269 counted as TLS), SMB2 (445,
+// 139) and HTTP (80, 5985, 8080) for NTLM. New protocols add one line here.
+func DefaultRegistry() *network.Registry {
+	r, err := network.NewRegistry(kerberos.New(), ldap.New(), ntlm.NewSMB2(), ntlm.NewHTTP())
+	if err != nil {
+		panic(err) // the built-in set is static: a clash is a programming error
+	}
+	return r
+}
+
+// Options tune decoding and bound its memory. Zero values take defaults.
+type Options struct {
+	// Registry chooses dissectors by port; nil means DefaultRegistry.
+	Registry *network.Registry
+	// MaxStreamBytes caps what one direction of a TCP connection may
+	// hold while a message is incomplete (default 1 MiB; dissectors also
+	// cap their messages).
+	MaxStreamBytes int
+	// MaxBufferedBytes caps what all connections hold together: the
+	// reassembler's out-of-order pages plus the dissectors' buffers
+	// (default 64 MiB).
+	MaxBufferedBytes int64
+	// StreamTimeout closes conversations idle for this long, in capture
+	// time (default 2 minutes).
+	StreamTimeout time.Duration
+	// MaxConversations caps the open conversations; the oldest is closed
+	// to admit a new one (default 65536).
+	MaxConversations int
+	// Skip, when > 0, processes packets only from this index on (0-based
+	// count of packets in the file): resuming after a checkpoint.
+	Skip int64
+}
+
+func (o Options) withDefaults() Options {
+	if o.Registry == nil {
+		o.Registry = DefaultRegistry()
+	}
+	if o.MaxStreamBytes <= 0 {
+		o.MaxStreamBytes = 1 << 20
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = 64 << 20
+	}
+	if o.StreamTimeout <= 0 {
+		o.StreamTimeout = 2 * time.Minute
+	}
+	if o.MaxConversations <= 0 {
+		o.MaxConversations = 65536
+	}
+	return o
+}
+
+// Stats counts what a read did. All fields only grow.
+type Stats struct {
+	// Packets and Bytes read from the capture (captured lengths).
+	Packets int64 `json:"packets"`
+	Bytes   int64 `json:"bytes"`
+	// Truncated packets were captured shorter than they were on the wire.
+	Truncated int64 `json:"truncated"`
+	// Undecodable packets had a broken or unsupported link or IP header.
+	Undecodable int64 `json:"undecodable"`
+	// Fragments are IP fragments (not reassembled; Kerberos over UDP can
+	// fragment — rare with TCP preferred).
+	Fragments int64 `json:"fragments"`
+	// Ignored packets were on no port a dissector claims.
+	Ignored int64 `json:"ignored"`
+	// Skipped capture records (oversized or bad pcapng blocks).
+	Skipped int64 `json:"skipped"`
+	// Conversations opened, by transport, and closed for being idle or to
+	// make room.
+	TCPConversations int64 `json:"tcp_conversations"`
+	UDPConversations int64 `json:"udp_conversations"`
+	Timeouts         int64 `json:"timeouts"`
+	Evicted          int64 `json:"evicted"`
+	// Panics recovered in dissectors (the conversation is abandoned).
+	Panics int64 `json:"panics"`
+	// Dissect holds the dissectors' counters.
+	Dissect network.Counters `json:"dissect"`
+	// EventsByKind counts events emitted per kind.
+	EventsByKind map[schema.EventKind]int64 `json:"events_by_kind"`
+	// Damage is the problem that ended the read early, if any ("" when
+	// the capture was read to its end).
+	Damage string `json:"damage,omitempty"`
+}
+
+// connKey names a conversation: transport and client, server endpoints.
+type connKey struct {
+	t              network.Transport
+	client, server netip.AddrPort
+}
+
+// conn is one conversation.
+type conn struct {
+	key     connKey
+	conv    *network.Conv
+	handler network.Handler
+	first   time.Time
+	last    time.Time
+	halves  int  // TCP halves still open
+	closed  bool // Close called
+	dead    bool // a panic abandoned it
+	seq     int64
+}
+
+// engine decodes packets into events. It is used from one goroutine.
+type engine struct {
+	opts  Options
+	reg   *network.Registry
+	env   *network.Env
+	stats *Stats
+	emit  func(schema.Event)
+
+	asm   *tcpassembly.Assembler
+	conns map[connKey]*conn
+	nseq  int64
+	now   time.Time
+	flush time.Time // capture time of the last timeout sweep
+	// curSrc, curDst are the endpoints of the TCP packet being assembled
+	// (read by New).
+	curSrc, curDst netip.AddrPort
+	// flushing defers closes caused by the reassembler's flushes (which
+	// visit streams in map order) so they happen in a stable order.
+	flushing bool
+	deferred []*conn
+
+	eth   layers.Ethernet
+	dot1q layers.Dot1Q
+	ip4   layers.IPv4
+	ip6   layers.IPv6
+	tcp   layers.TCP
+}
+
+// sweepEvery is how often (capture time) idle conversations are closed.
+const sweepEvery = 10 * time.Second
+
+func newEngine(o Options, stats *Stats, emit func(schema.Event)) *engine {
+	o = o.withDefaults()
+	if stats.EventsByKind == nil {
+		stats.EventsByKind = map[schema.EventKind]int64{}
+	}
+	e := &engine{opts: o, reg: o.Registry, stats: stats, conns: map[connKey]*conn{}}
+	e.emit = func(ev schema.Event) {
+		stats.EventsByKind[ev.Event.Kind]++
+		emit(ev)
+	}
+	e.env = network.NewEnv(e.emit, &stats.Dissect, o.MaxBufferedBytes/2)
+	pool := tcpassembly.NewStreamPool(e)
+	e.asm = tcpassembly.NewAssembler(pool)
+	const page = 1900
+	e.asm.MaxBufferedPagesPerConnection = max(1, o.MaxStreamBytes/page)
+	e.asm.MaxBufferedPagesTotal = max(1, int(o.MaxBufferedBytes/2/page))
+	return e
+}
+
+// packet decodes one captured packet.
+func (e *engine) packet(data []byte, info packetInfo) {
+	e.stats.Packets++
+	e.stats.Bytes += int64(len(data))
+	if info.origlen > info.caplen {
+		e.stats.Truncated++
+	}
+	if info.ts.After(e.now) {
+		e.now = info.ts
+	}
+	if e.flush.IsZero() {
+		e.flush = e.now
+	} else if e.now.Sub(e.flush) >= sweepEvery {
+		e.sweep(e.now.Add(-e.opts.StreamTimeout))
+		e.flush = e.now
+	}
+	var etype layers.EthernetType
+	var payload []byte
+	switch info.linkType {
+	case layers.LinkTypeEthernet:
+		if err := e.eth.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+			e.stats.Undecodable++
+			return
+		}
+		etype, payload = e.eth.EthernetType, e.eth.Payload
+		for i := 0; i < 4 && (etype == layers.EthernetTypeDot1Q || etype == layers.EthernetTypeQinQ); i++ {
+			if err := e.dot1q.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
+				e.stats.Undecodable++
+				return
+			}
+			etype, payload = e.dot1q.Type, e.dot1q.Payload
+		}
+	case layers.LinkTypeLinuxSLL:
+		if len(data) < 16 {
+			e.stats.Undecodable++
+			return
+		}
+		etype, payload = layers.EthernetType(binary.BigEndian.Uint16(data[14:])), data[16:]
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		if len(data) < 4 {
+			e.stats.Undecodable++
+			return
+		}
+		etype, payload = ipVersion(data[4:]), data[4:]
+	case layers.LinkTypeRaw, 12, 14, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
+		etype, payload = ipVersion(data), data
+	default:
+		e.stats.Undecodable++
+		return
+	}
+	var src, dst netip.Addr
+	var proto layers.IPProtocol
+	switch etype {
+	case layers.EthernetTypeIPv4:
+		if err := e.ip4.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
+			e.stats.Undecodable++
+			return
+		}
+		if e.ip4.Flags&layers.IPv4MoreFragments != 0 || e.ip4.FragOffset != 0 {
+			e.stats.Fragments++
+			return
+		}
+		src, _ = netip.AddrFromSlice(e.ip4.SrcIP)
+		dst, _ = netip.AddrFromSlice(e.ip4.DstIP)
+		proto, payload = e.ip4.Protocol, e.ip4.Payload
+	case layers.EthernetTypeIPv6:
+		if err := e.ip6.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
+			e.stats.Undecodable++
+			return
+		}
+		src, _ = netip.AddrFromSlice(e.ip6.SrcIP)
+		dst, _ = netip.AddrFromSlice(e.ip6.DstIP)
+		proto, payload = e.ip6.NextHeader, e.ip6.Payload
+		for i := 0; i < 8; i++ { // extension headers
+			switch proto {
+			case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
+				if len(payload) < 8 {
+					e.stats.Undecodable++
+					return
+				}
+				n := (int(payload[1]) + 1) * 8
+				if n > len(payload) {
+					e.stats.Undecodable++
+					return
+				}
+				proto, payload = layers.IPProtocol(payload[0]), payload[n:]
+				continue
+			case layers.IPProtocolIPv6Fragment:
+				e.stats.Fragments++
+				return
+			}
+			break
+		}
+	default:
+		e.stats.Ignored++
+		return
+	}
+	switch proto {
+	case layers.IPProtocolTCP:
+		if len(payload) < 4 {
+			e.stats.Undecodable++
+			return
+		}
+		sp, dp := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
+		if _, _, ok := e.reg.Lookup(network.TCP, sp, dp); !ok {
+			e.stats.Ignored++
+			return
+		}
+		if err := e.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
+			e.stats.Undecodable++
+			return
+		}
+		var flow gopacket.Flow
+		if etype == layers.EthernetTypeIPv4 {
+			flow = e.ip4.NetworkFlow()
+		} else {
+			flow = e.ip6.NetworkFlow()
+		}
+		e.curSrc, e.curDst = netip.AddrPortFrom(src.Unmap(), sp), netip.AddrPortFrom(dst.Unmap(), dp)
+		e.asm.AssembleWithTimestamp(flow, &e.tcp, info.ts)
+	case layers.IPProtocolUDP:
+		if len(payload) < 8 {
+			e.stats.Undecodable++
+			return
+		}
+		sp, dp := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
+		d, serverIsDst, ok := e.reg.Lookup(network.UDP, sp, dp)
+		if !ok {
+			e.stats.Ignored++
+			return
+		}
+		l := int(binary.BigEndian.Uint16(payload[4:]))
+		body := payload[8:]
+		if l >= 8 && l-8 < len(body) {
+			body = body[:l-8]
+		}
+		a, b := netip.AddrPortFrom(src.Unmap(), sp), netip.AddrPortFrom(dst.Unmap(), dp)
+		key, dir := connKey{network.UDP, a, b}, network.ToServer
+		if !serverIsDst {
+			key, dir = connKey{network.UDP, b, a}, network.ToClient
+		}
+		c := e.conns[key]
+		if c == nil {
+			c = e.open(key, d, info.ts)
+			e.stats.UDPConversations++
+		}
+		c.last = info.ts
+		e.safe(c, func() { c.handler.Data(dir, info.ts, body) })
+	default:
+		e.stats.Ignored++
+	}
+}
+
+func ipVersion(b []byte) layers.EthernetType {
+	if len(b) > 0 && b[0]>>4 == 6 {
+		return layers.EthernetTypeIPv6
+	}
+	return layers.EthernetTypeIPv4
+}
+
+// open creates a conversation, evicting the least recently active one when
+// at the cap.
+func (e *engine) open(key connKey, d network.Dissector, ts time.Time) *conn {
+	if len(e.conns) >= e.opts.MaxConversations {
+		var oldest *conn
+		for _, c := range e.conns {
+			if oldest == nil || c.last.Before(oldest.last) || c.last.Equal(oldest.last) && c.seq < oldest.seq {
+				oldest = c
+			}
+		}
+		e.stats.Evicted++
+		e.close(oldest, e.now)
+	}
+	e.nseq++
+	conv := network.NewConv(network.Flow{Transport: key.t, Client: key.client, Server: key.server}, e.env)
+	c := &conn{key: key, conv: conv, first: ts, last: ts, seq: e.nseq}
+	e.safe(c, func() { c.handler = d.NewHandler(conv) })
+	e.conns[key] = c
+	return c
+}
+
+// close ends a conversation once.
+func (e *engine) close(c *conn, ts time.Time) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	delete(e.conns, c.key)
+	if c.handler != nil {
+		e.safe(c, func() { c.handler.Close(ts) })
+	}
+}
+
+// safe runs a handler call, abandoning the conversation on a panic.
+func (e *engine) safe(c *conn, f func()) {
+	if c.dead {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.dead = true
+			e.stats.Panics++
+			e.stats.Dissect.Malformed++
+		}
+	}()
+	f()
+}
+
+// sweep closes conversations idle since before t, oldest first.
+func (e *engine) sweep(t time.Time) {
+	// Deliver what the reassembler holds for idle streams; it closes its
+	// side of them (our halves are closed in ReassemblyComplete).
+	e.flushing = true
+	e.asm.FlushWithOptions(tcpassembly.FlushOptions{T: t, CloseAll: true})
+	e.flushing = false
+	idle := e.deferred
+	e.deferred = nil
+	for _, c := range e.conns {
+		if c.last.Before(t) && !slices.Contains(idle, c) {
+			idle = append(idle, c)
+		}
+	}
+	sortConns(idle)
+	for _, c := range idle {
+		if !c.closed {
+			e.stats.Timeouts++
+		}
+		e.close(c, c.last)
+	}
+}
+
+func sortConns(cs []*conn) {
+	slices.SortFunc(cs, func(a, b *conn) int { return cmp.Compare(a.seq, b.seq) })
+}
+
+// finish flushes everything at the end of the input, in a deterministic
+// order (conversation creation order).
+func (e *engine) finish() {
+	e.flushing = true
+	e.asm.FlushWithOptions(tcpassembly.FlushOptions{T: e.now.Add(time.Hour), CloseAll: true})
+	e.flushing = false
+	e.deferred = nil
+	all := make([]*conn, 0, len(e.conns))
+	for _, c := range e.conns {
+		all = append(all, c)
+	}
+	sortConns(all)
+	for _, c := range all {
+		e.close(c, e.now)
+	}
+}
+
+// New implements tcpassembly.StreamFactory: one half (direction) of a TCP
+// connection. The packet being assembled is the one that opened it.
+func (e *engine) New(_, _ gopacket.Flow) tcpassembly.Stream {
+	src, dst := e.curSrc, e.curDst
+	d, serverIsDst, ok := e.reg.Lookup(network.TCP, src.Port(), dst.Port())
+	if !ok {
+		return discard{}
+	}
+	key, dir := connKey{network.TCP, src, dst}, network.ToServer
+	if !serverIsDst {
+		key, dir = connKey{network.TCP, dst, src}, network.ToClient
+	}
+	c := e.conns[key]
+	if c == nil || c.halves >= 2 {
+		if c != nil { // port reuse: a new connection on the same tuple
+			e.close(c, e.now)
+		}
+		c = e.open(key, d, e.now)
+		e.stats.TCPConversations++
+	}
+	c.halves++
+	return &half{e: e, c: c, dir: dir}
+}
+
+// half is one direction of a TCP conversation.
+type half struct {
+	e    *engine
+	c    *conn
+	dir  network.Direction
+	done bool
+}
+
+func (h *half) Reassembled(rs []tcpassembly.Reassembly) {
+	c := h.c
+	if c.closed {
+		return
+	}
+	for i := range rs {
+		r := &rs[i]
+		if r.Skip != 0 {
+			if r.Skip > 0 {
+				h.e.stats.Dissect.DroppedBytes += int64(r.Skip)
+			}
+			h.e.safe(c, func() { c.handler.Gap(h.dir) })
+		}
+		if len(r.Bytes) > 0 {
+			c.last = r.Seen
+			h.e.safe(c, func() { c.handler.Data(h.dir, r.Seen, r.Bytes) })
+		}
+	}
+}
+
+func (h *half) ReassemblyComplete() {
+	if h.done {
+		return
+	}
+	h.done = true
+	h.c.halves--
+	if h.c.halves <= 0 {
+		if h.e.flushing {
+			h.e.deferred = append(h.e.deferred, h.c)
+			return
+		}
+		h.e.close(h.c, h.c.last)
+	}
+}
+
+type discard struct{}
+
+func (discard) Reassembled([]tcpassembly.Reassembly) {}
+func (discard) ReassemblyComplete()                  {}

@@ -1,0 +1,346 @@
+package netsensor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/telemetry"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// maxBackoff caps the wait between retries of a refused batch.
+const maxBackoff = 30 * time.Second
+
+// Source reads capture files (or a live interface) and hands the events to
+// the pipeline. It implements component.Component; Start and Shutdown may
+// be called from any goroutine.
+type Source struct {
+	cfg *Config
+	set component.SourceSettings
+	log *slog.Logger
+
+	cEvents, cPackets, cMalformed, cDropped, cEncrypted, cSkippedFiles string
+
+	mu       sync.Mutex
+	started  bool
+	stopOnce sync.Once
+	stop     chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+// position is a file's checkpoint: its identity and the packets handed off.
+type position struct {
+	Dev     uint64 `json:"dev"`
+	Ino     uint64 `json:"ino"`
+	Size    int64  `json:"size"`
+	Packets int64  `json:"packets"`
+	// Complete is set once the whole file has been handed off.
+	Complete bool `json:"complete"`
+}
+
+// CheckpointKey is the checkpoint key of a file: "file:" + absolute path.
+func CheckpointKey(absPath string) string { return "file:" + absPath }
+
+func newSource(cfg *Config, set component.SourceSettings) *Source {
+	return &Source{
+		cfg:           cfg,
+		set:           set,
+		log:           set.Logger.With("source", set.ID),
+		cEvents:       telemetry.Key("source_events", "source", set.ID),
+		cPackets:      telemetry.Key("source_packets", "source", set.ID),
+		cMalformed:    telemetry.Key("source_malformed", "source", set.ID),
+		cDropped:      telemetry.Key("source_dropped_bytes", "source", set.ID),
+		cEncrypted:    telemetry.Key("source_encrypted_conversations", "source", set.ID),
+		cSkippedFiles: telemetry.Key("source_skipped_files", "source", set.ID),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
+	}
+}
+
+// Start begins reading in the background and returns at once.
+func (s *Source) Start(_ context.Context, _ component.Host) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("netsensor: already started")
+	}
+	select {
+	case <-s.stop:
+		return errors.New("netsensor: start after shutdown")
+	default:
+	}
+	if s.cfg.Interface != "" && !liveAvailable {
+		return ErrNoLive
+	}
+	s.started = true
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.run()
+	return nil
+}
+
+// Done is closed when every file has been read and handed off, or after
+// Shutdown. It never closes on its own for live capture.
+func (s *Source) Done() <-chan struct{} { return s.done }
+
+func (s *Source) finish() { s.doneOnce.Do(func() { close(s.done) }) }
+
+// Shutdown stops reading and waits for the in-flight hand-off, aborting it
+// when ctx ends. Packets read but not accepted are read again after a
+// restart. Safe without Start and safe twice.
+func (s *Source) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	started := s.started
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.mu.Unlock()
+	if !started {
+		s.finish()
+		return nil
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = fmt.Errorf("netsensor: shutdown: %w", ctx.Err())
+	}
+	s.cancel()
+	s.finish()
+	return err
+}
+
+func (s *Source) stopping() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Source) run() {
+	defer s.wg.Done()
+	if s.cfg.Interface != "" {
+		s.live()
+		return
+	}
+	for _, p := range s.expand() {
+		if !s.readFile(p) {
+			return
+		}
+	}
+	s.finish()
+}
+
+// send hands one batch over, retrying a refused one with backoff until it
+// is accepted or the source stops.
+func (s *Source) send(b component.Batch) bool {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := s.set.Next.ConsumeBatch(s.ctx, b)
+		if err == nil {
+			s.set.Counters.Add(s.cEvents, int64(len(b.Events)))
+			return true
+		}
+		if s.stopping() {
+			s.log.Warn("netsensor: batch not accepted at shutdown; it will be read again after restart",
+				"events", len(b.Events), "error", err)
+			return false
+		}
+		s.log.Warn("netsensor: batch refused, retrying", "events", len(b.Events), "attempt", attempt,
+			"retry_in", backoff, "error", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-s.stop:
+			t.Stop()
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// expand returns the absolute capture files the paths name, sorted.
+func (s *Source) expand() []string {
+	out := map[string]bool{}
+	for _, pat := range s.cfg.Paths {
+		matches, _ := filepath.Glob(pat)
+		for _, m := range matches {
+			abs, err := filepath.Abs(m)
+			if err != nil {
+				continue
+			}
+			fi, err := os.Stat(abs)
+			switch {
+			case err != nil:
+			case fi.Mode().IsRegular():
+				out[abs] = true
+			case fi.IsDir():
+				_ = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+					if err == nil && d.Type().IsRegular() {
+						out[p] = true
+					}
+					return nil
+				})
+			}
+		}
+	}
+	sorted := make([]string, 0, len(out))
+	for p := range out {
+		sorted = append(sorted, p)
+	}
+	sort.Strings(sorted)
+	return sorted
+}
+
+func (s *Source) checkpoint(path string) *position {
+	if s.set.Checkpoints == nil {
+		return nil
+	}
+	v, err := s.set.Checkpoints.Checkpoint(CheckpointKey(path))
+	if err != nil || v == nil {
+		return nil
+	}
+	var p position
+	if json.Unmarshal(v, &p) != nil {
+		return nil
+	}
+	return &p
+}
+
+// readFile reads one capture, handing events off in batches, each with the
+// file's position. It returns false when the source is stopping.
+func (s *Source) readFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		s.log.Warn("netsensor: cannot open capture", "file", path, "error", err)
+		s.set.Counters.Add(s.cSkippedFiles, 1)
+		return true
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	dev, ino := fileIdentity(fi)
+	pos := position{Dev: dev, Ino: ino, Size: fi.Size()}
+	if cp := s.checkpoint(path); cp != nil && cp.Dev == dev && cp.Ino == ino && fi.Size() >= cp.Size {
+		if cp.Complete && cp.Size == fi.Size() {
+			return true
+		}
+		pos.Packets = cp.Packets
+	}
+	src, err := newPacketSource(f)
+	if err != nil {
+		s.log.Warn("netsensor: not a capture, skipped", "file", path, "error", err)
+		s.set.Counters.Add(s.cSkippedFiles, 1)
+		return true
+	}
+	var st Stats
+	var events []schema.Event
+	e := newEngine(Options{StreamTimeout: s.cfg.StreamTimeout, MaxBufferedBytes: s.cfg.MaxBufferedBytes},
+		&st, func(ev schema.Event) { events = append(events, ev) })
+	cpKey := CheckpointKey(path)
+	flush := func(packets int64, complete bool) bool {
+		p := pos
+		p.Packets, p.Complete = packets, complete
+		v, _ := json.Marshal(p)
+		ok := s.send(component.Batch{Events: events, Checkpoints: []component.Checkpoint{{Key: cpKey, Value: v}}})
+		clear(events)
+		events = events[:0]
+		return ok
+	}
+	defer s.report(&st)
+	for i := int64(0); ; i++ {
+		if s.stopping() {
+			return false
+		}
+		data, info, err := src.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.log.Warn("netsensor: damaged capture, rest of file skipped", "file", path, "packet", i, "error", err)
+			break
+		}
+		if i >= pos.Packets {
+			e.packet(data, info)
+		}
+		if len(events) >= s.cfg.BatchSize {
+			if !flush(i+1, false) {
+				return false
+			}
+		}
+	}
+	e.finish()
+	return flush(st.Packets+pos.Packets, true)
+}
+
+// report adds a file's counters to the telemetry.
+func (s *Source) report(st *Stats) {
+	s.set.Counters.Add(s.cPackets, st.Packets)
+	s.set.Counters.Add(s.cMalformed, st.Dissect.Malformed+st.Undecodable)
+	s.set.Counters.Add(s.cDropped, st.Dissect.DroppedBytes)
+	s.set.Counters.Add(s.cEncrypted, st.Dissect.Encrypted)
+}
+
+// live captures until Shutdown, handing events off without checkpoints
+// every BatchSize events or second.
+func (s *Source) live() {
+	var st Stats
+	var mu sync.Mutex
+	var events []schema.Event
+	e := newEngine(Options{StreamTimeout: s.cfg.StreamTimeout, MaxBufferedBytes: s.cfg.MaxBufferedBytes},
+		&st, func(ev schema.Event) { events = append(events, ev) })
+	cfg := *s.cfg
+	if cfg.BPF == "" {
+		cfg.BPF = DefaultBPF(e.reg)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- capture(s.ctx, &cfg, func(data []byte, info packetInfo) {
+			mu.Lock()
+			e.packet(data, info)
+			mu.Unlock()
+		})
+	}()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case err := <-errc:
+			if err != nil {
+				s.log.Error("netsensor: live capture stopped", "interface", cfg.Interface, "error", err)
+			}
+			return
+		case <-s.stop:
+			s.cancel()
+			<-errc
+			return
+		case <-t.C:
+		}
+		mu.Lock()
+		e.sweep(e.now.Add(-e.opts.StreamTimeout))
+		batch := append([]schema.Event(nil), events...)
+		events = events[:0]
+		mu.Unlock()
+		if len(batch) > 0 && !s.send(component.Batch{Events: batch}) {
+			return
+		}
+	}
+}

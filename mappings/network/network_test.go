@@ -1,0 +1,93 @@
+package network
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+func TestParseTLV(t *testing.T) {
+	// [APPLICATION 10] { SEQUENCE { INTEGER 5 } } with a long-form length.
+	b := []byte{0x6a, 0x81, 0x05, 0x30, 0x03, 0x02, 0x01, 0x05, 0xff}
+	tl, rest, err := ParseTLV(b)
+	if err != nil || !tl.Is(ClassApplication, 10) || !tl.Constructed || len(tl.Body) != 5 || len(rest) != 1 {
+		t.Fatalf("%+v %v %v", tl, rest, err)
+	}
+	for _, bad := range [][]byte{{0x30, 0x80, 0, 0}, {0x30, 0x85, 1, 1, 1, 1, 1}, {0x30, 0x05, 1}, {0x30}} {
+		if _, _, err := ParseTLV(bad); err == nil {
+			t.Errorf("% x accepted", bad)
+		}
+	}
+	if n, _, err := HeaderLen([]byte{0x30, 0x84, 0, 0}); n != 0 || err != nil {
+		t.Errorf("partial header: %d %v", n, err)
+	}
+}
+
+func TestBufferCaps(t *testing.T) {
+	var got [][]byte
+	env := NewEnv(nil, nil, 100)
+	c := NewConv(Flow{Transport: TCP}, env)
+	b := c.NewBuffer(16)
+	// 2-byte length-prefixed frames.
+	frame := func(p []byte) (int, error) {
+		if len(p) < 2 {
+			return 0, nil
+		}
+		return 2 + (int(p[0])<<8 | int(p[1])), nil
+	}
+	msg := func(m []byte) { got = append(got, append([]byte(nil), m...)) }
+	b.Feed([]byte{0, 3, 'a'}, frame, msg)
+	b.Feed([]byte{'b', 'c', 0, 1}, frame, msg)
+	if env.Buffered() != 2 {
+		t.Fatalf("buffered %d", env.Buffered())
+	}
+	b.Feed([]byte{'d', 0, 40}, frame, msg) // a 42-byte frame: over the cap, skipped
+	b.Feed(make([]byte, 40), frame, msg)
+	b.Feed([]byte{0, 1, 'e'}, frame, msg)
+	if len(got) != 3 || string(got[0][2:]) != "abc" || string(got[1][2:]) != "d" || string(got[2][2:]) != "e" {
+		t.Fatalf("frames %q", got)
+	}
+	if env.Counters.DroppedBytes != 42 || env.Buffered() != 0 {
+		t.Fatalf("dropped %d buffered %d", env.Counters.DroppedBytes, env.Buffered())
+	}
+}
+
+func TestEventIDStable(t *testing.T) {
+	f := Flow{Transport: TCP, Client: netip.MustParseAddrPort("10.0.0.5:49152"), Server: netip.MustParseAddrPort("10.0.0.1:88")}
+	ts := time.Unix(1700000000, 5)
+	a := EventID(f, ts, 1, schema.KindKerberosTGT)
+	if a != EventID(f, ts, 1, schema.KindKerberosTGT) || a == EventID(f, ts, 2, schema.KindKerberosTGT) ||
+		a == EventID(f, ts, 1, schema.KindKerberosServiceTicket) {
+		t.Fatal("ids not stable and distinct")
+	}
+	env := NewEnv(func(schema.Event) {}, nil, 0)
+	env.LearnName(f.Server.Addr(), "dc1.lab.test")
+	ev := NewConv(f, env).NewEvent(ts, 1, schema.KindKerberosTGT)
+	if ev.ID != a || ev.Host.Name != "dc1.lab.test" || ev.Source.Port != 49152 || ev.Event.Dataset != "netsensor" {
+		t.Fatalf("%+v", ev)
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	if _, err := NewRegistry(fake{"a"}, fake{"b"}); err == nil {
+		t.Fatal("duplicate port accepted")
+	}
+	r, _ := NewRegistry(fake{"a"})
+	if d, toDst, ok := r.Lookup(TCP, 50000, 99); !ok || !toDst || d.Name() != "a" {
+		t.Fatal("lookup by destination")
+	}
+	if _, toDst, ok := r.Lookup(TCP, 99, 50000); !ok || toDst {
+		t.Fatal("lookup by source")
+	}
+	if _, _, ok := r.Lookup(UDP, 99, 1); ok {
+		t.Fatal("wrong transport matched")
+	}
+}
+
+type fake struct{ name string }
+
+func (f fake) Name() string           { return f.name }
+func (fake) Ports() []Port            { return []Port{{TCP, 99}} }
+func (fake) NewHandler(*Conv) Handler { return nil }

@@ -1,0 +1,197 @@
+package ntlm
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/castellan-itdr/castellan/mappings/network"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+)
+
+// MaxSMBMessage caps an NBSS-framed SMB message held for decoding; larger
+// ones (READ/WRITE data) are skipped, which is fine: only SESSION_SETUP
+// matters here.
+const MaxSMBMessage = 256 << 10
+
+const (
+	smb2HeaderLen        = 64
+	smb2SessionSetup     = 1
+	smb2FlagResponse     = 0x1
+	statusMoreProcessing = 0xc0000016
+	maxSMBPending        = 64
+)
+
+// SMB2 dissects NTLMSSP in SMB2 SESSION_SETUP over TCP 445 and 139.
+type SMB2 struct{}
+
+// NewSMB2 returns the SMB2 dissector.
+func NewSMB2() SMB2 { return SMB2{} }
+
+// Name returns "smb2".
+func (SMB2) Name() string { return "smb2" }
+
+// Ports claims TCP 445 and 139.
+func (SMB2) Ports() []network.Port {
+	return []network.Port{{Transport: network.TCP, Number: 445}, {Transport: network.TCP, Number: 139}}
+}
+
+// NewHandler returns the state of one SMB connection.
+func (SMB2) NewHandler(c *network.Conv) network.Handler {
+	return &smbHandler{conv: c, bufs: [2]*network.Buffer{c.NewBuffer(MaxSMBMessage), c.NewBuffer(MaxSMBMessage)},
+		pending: map[uint64]pendingAuth{}}
+}
+
+type pendingAuth struct {
+	ev schema.Event
+}
+
+type smbHandler struct {
+	conv      *network.Conv
+	bufs      [2]*network.Buffer
+	pending   map[uint64]pendingAuth // AUTHENTICATEs by SMB2 MessageId
+	order     []uint64
+	encrypted bool
+}
+
+// nbss frames NetBIOS session service records (RFC 1002): type byte and
+// 24-bit length (SMB2 direct TCP uses the same framing with type 0).
+func nbss(b []byte) (int, error) {
+	if len(b) < 4 {
+		return 0, nil
+	}
+	switch b[0] {
+	case 0x00, 0x81, 0x82, 0x83, 0x84, 0x85:
+	default:
+		return 0, network.ErrFraming
+	}
+	return 4 + (int(b[1])<<16 | int(b[2])<<8 | int(b[3])), nil
+}
+
+func (h *smbHandler) Data(dir network.Direction, ts time.Time, b []byte) {
+	h.bufs[dir].Feed(b, nbss, func(m []byte) {
+		if m[0] != 0 {
+			return // session request / keep-alive
+		}
+		h.message(ts, m[4:])
+	})
+}
+
+func (h *smbHandler) Gap(dir network.Direction) { h.bufs[dir].Gap() }
+
+func (h *smbHandler) Close(time.Time) {
+	for _, id := range h.order {
+		if p, ok := h.pending[id]; ok {
+			h.conv.Emit(p.ev)
+		}
+	}
+	h.pending, h.order = nil, nil
+}
+
+func (h *smbHandler) message(ts time.Time, m []byte) {
+	if len(m) < 4 {
+		h.conv.Malformed()
+		return
+	}
+	switch string(m[:4]) {
+	case "\xfeSMB":
+	case "\xfdSMB": // SMB3 transform header: encrypted
+		if !h.encrypted {
+			h.encrypted = true
+			h.conv.Encrypted()
+		}
+		return
+	case "\xffSMB", "\xfcSMB": // SMB1 (negotiate only), compressed
+		h.conv.Decoded()
+		return
+	default:
+		h.conv.Malformed()
+		return
+	}
+	// Compounded requests: walk NextCommand.
+	for i := 0; i < 16 && len(m) >= smb2HeaderLen; i++ {
+		next := int(binary.LittleEndian.Uint32(m[20:]))
+		cur := m
+		if next > 0 && next <= len(m) {
+			cur = m[:next]
+		}
+		h.command(ts, cur)
+		if next <= 0 || next >= len(m) {
+			return
+		}
+		m = m[next:]
+	}
+}
+
+func (h *smbHandler) command(ts time.Time, m []byte) {
+	if len(m) < smb2HeaderLen || string(m[:4]) != "\xfeSMB" {
+		h.conv.Malformed()
+		return
+	}
+	h.conv.Decoded()
+	if binary.LittleEndian.Uint16(m[12:]) != smb2SessionSetup {
+		return
+	}
+	status := binary.LittleEndian.Uint32(m[8:])
+	flags := binary.LittleEndian.Uint32(m[16:])
+	msgID := binary.LittleEndian.Uint64(m[24:])
+	var off, l int
+	if flags&smb2FlagResponse != 0 {
+		if len(m) < smb2HeaderLen+8 {
+			return
+		}
+		off = int(binary.LittleEndian.Uint16(m[smb2HeaderLen+4:]))
+		l = int(binary.LittleEndian.Uint16(m[smb2HeaderLen+6:]))
+		if p, ok := h.pending[msgID]; ok && status != statusMoreProcessing {
+			delete(h.pending, msgID)
+			SetStatus(&p.ev, status)
+			h.conv.Emit(p.ev)
+		}
+	} else {
+		if len(m) < smb2HeaderLen+16 {
+			return
+		}
+		off = int(binary.LittleEndian.Uint16(m[smb2HeaderLen+12:]))
+		l = int(binary.LittleEndian.Uint16(m[smb2HeaderLen+14:]))
+	}
+	if off < smb2HeaderLen || off > len(m) || l > len(m)-off {
+		return
+	}
+	blob := m[off : off+l]
+	i := Find(blob)
+	if i < 0 {
+		return // Kerberos or empty
+	}
+	nm, err := Parse(blob[i:])
+	if err != nil {
+		h.conv.Malformed()
+		return
+	}
+	switch nm.Type {
+	case TypeChallenge:
+		Learn(h.conv, &nm)
+	case TypeAuthenticate:
+		ev := Event(h.conv, ts, h.conv.NextIndex(), &nm, "smb2")
+		ev.Original["SessionId"] = "0x" + hex64(binary.LittleEndian.Uint64(m[40:]))
+		if len(h.pending) >= maxSMBPending {
+			h.conv.Emit(ev)
+			return
+		}
+		h.pending[msgID] = pendingAuth{ev: ev}
+		h.order = append(h.order, msgID)
+	}
+}
+
+func hex64(v uint64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = digits[v&0xf]
+		v >>= 4
+		if v == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}

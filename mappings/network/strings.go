@@ -1,0 +1,55 @@
+package network
+
+import (
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// MaxString caps strings copied out of packets into events.
+const MaxString = 1024
+
+// Text returns b as a printable string capped at MaxString bytes: invalid
+// UTF-8 and control characters become U+FFFD.
+func Text(b []byte) string {
+	if len(b) > MaxString {
+		b = b[:MaxString]
+	}
+	clean := true
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r < 0x20 || r == 0x7f {
+			r = utf8.RuneError
+		}
+		sb.WriteRune(r)
+		b = b[n:]
+	}
+	return sb.String()
+}
+
+// UTF16 decodes little-endian UTF-16 (as NTLM and SMB carry names) capped
+// at MaxString code units.
+func UTF16(b []byte) string {
+	n := min(len(b)/2, MaxString)
+	u := make([]uint16, n)
+	for i := range u {
+		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	rs := utf16.Decode(u)
+	for i, r := range rs {
+		if r < 0x20 || r == 0x7f {
+			rs[i] = utf8.RuneError
+		}
+	}
+	return string(rs)
+}
