@@ -1,0 +1,125 @@
+package sigmarules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/castellan-itdr/castellan/detections/sigma"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+	"github.com/castellan-itdr/castellan/mappings/windows"
+)
+
+func load(t *testing.T) *sigma.Set {
+	t.Helper()
+	rules, problems, err := sigma.Load(FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s (%s): %s", p.File, p.RuleID, p.Reason)
+	}
+	if len(rules) == 0 {
+		t.Fatal("no rules loaded")
+	}
+	for _, r := range rules {
+		if r.Technique == "" || r.Tactic == "" {
+			t.Errorf("%s: no ATT&CK technique/tactic tag, eval cannot score it", r.File)
+		}
+		if strings.HasPrefix(r.File, "castellan_") && len(r.Falsepositives) == 0 {
+			t.Errorf("%s: no falsepositives listed", r.File)
+		}
+		if strings.HasPrefix(r.File, "castellan_") && r.Author != "Castellan" {
+			t.Errorf("%s: project rule with author %q", r.File, r.Author)
+		}
+		if !strings.HasPrefix(r.File, "castellan_") && r.Author == "Castellan" {
+			t.Errorf("%s: SigmaHQ copies keep their author", r.File)
+		}
+	}
+	set, err := sigma.NewSet(rules, sigma.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// titles returns the titles of the rules that fire on one NXLog-style line.
+func titles(t *testing.T, set *sigma.Set, line string) []string {
+	t.Helper()
+	ev, err := windows.DecodeJSONEvent([]byte(line), "")
+	if err != nil {
+		t.Fatalf("decode %s: %v", line, err)
+	}
+	var got []string
+	set.Process(&ev, func(a schema.Alert) { got = append(got, a.Rule.Title) })
+	return got
+}
+
+const (
+	proc4688 = `{"EventID": 4688, "Channel": "Security", "SourceName": "Microsoft-Windows-Security-Auditing", "Hostname": "WS01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", "SubjectUserName": "jdoe", "SubjectDomainName": "CORP", "NewProcessName": %q, "CommandLine": %q}`
+	sysmon   = `{"EventID": %d, "Channel": "Microsoft-Windows-Sysmon/Operational", "SourceName": "Microsoft-Windows-Sysmon", "Hostname": "WS01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", %s}`
+	ps4104   = `{"EventID": 4104, "Channel": "Microsoft-Windows-PowerShell/Operational", "SourceName": "Microsoft-Windows-PowerShell", "Hostname": "WS01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", "ScriptBlockText": %q}`
+)
+
+func proc(image, cmd string) string { return sprintf(proc4688, image, cmd) }
+
+var sprintf = fmt.Sprintf
+
+func TestProjectRules(t *testing.T) {
+	set := load(t)
+	cases := []struct {
+		name, line, want string // want "" = no project rule fires
+	}{
+		{"net user add", proc(`C:\Windows\System32\net.exe`, `net  user toto3 P@ss /add`), "User account created with net user /add"},
+		{"net user lookup is not creation", proc(`C:\Windows\System32\net.exe`, `net  user administrator /domain`), "Account discovery with net user"},
+		{"net use to share", proc(`C:\Windows\System32\net.exe`, `net  use m: \\fs03\c$ /USER:corp\hack1`), "Administrative share mounted with net use"},
+		{"net use to a normal share", proc(`C:\Windows\System32\net.exe`, `net  use h: \\fs03\home`), ""},
+		{"sc remote create", proc(`C:\Windows\System32\sc.exe`, `sc  \\fs02 create evil binPath= "c:\x.exe"`), "Service created or reconfigured with sc.exe"},
+		{"sc query", proc(`C:\Windows\System32\sc.exe`, `sc  query wuauserv`), ""},
+		{"comsvcs minidump", proc(`C:\Windows\System32\rundll32.exe`, `rundll32.exe C:\Windows\System32\comsvcs.dll MiniDump 512 C:\t\x.dmp full`), "LSASS memory dump from the command line"},
+		{"ntdsutil ifm", proc(`C:\Windows\System32\ntdsutil.exe`, `ntdsutil "activate instance ntds" ifm "create full c:\x" quit quit`), "NTDS.dit copy via ntdsutil IFM, diskshadow or volume shadow copy"},
+		{"ntdsutil metadata cleanup", proc(`C:\Windows\System32\ntdsutil.exe`, `ntdsutil "metadata cleanup" quit`), ""},
+		{"setspn query", proc(`C:\Windows\System32\setspn.exe`, `setspn  -T corp -Q */*`), "Service principal names listed with setspn"},
+		{"setspn list own", proc(`C:\Windows\System32\setspn.exe`, `setspn  -L svc-sql`), ""},
+		{"tscon hijack", proc(`C:\Windows\System32\cmd.exe`, `cmd /k tscon 2 /dest:rdp-tcp#8`), "RDP session hijack with tscon"},
+		{"bitsadmin transfer", proc(`C:\Windows\System32\bitsadmin.exe`, `bitsadmin /transfer job https://x.test/a.jpg c:\a.png`), "BITS job created with bitsadmin"},
+		{"bitsadmin list", proc(`C:\Windows\System32\bitsadmin.exe`, `bitsadmin /list /allusers`), ""},
+		{"lsass access by tool", sprintf(sysmon, 10, `"SourceImage": "C:\\TOOLS\\m.exe", "TargetImage": "C:\\Windows\\system32\\lsass.exe", "GrantedAccess": "0x1010"`), "LSASS opened for memory reading by an unusual process"},
+		{"lsass access by defender", sprintf(sysmon, 10, `"SourceImage": "C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18\\MsMpEng.exe", "TargetImage": "C:\\Windows\\system32\\lsass.exe", "GrantedAccess": "0x1010"`), ""},
+		{"bits from powershell", sprintf(ps4104, `Start-BitsTransfer -Source https://x.test/a -Destination C:\a.ps1`), "BITS transfer started from PowerShell"},
+		{"dcom lateral", sprintf(ps4104, `$a = [System.Activator]::CreateInstance([type]::GetTypeFromProgID("MMC20.Application.1","fs01"))`), "Remote DCOM object instantiated from PowerShell"},
+		{"ordinary script", sprintf(ps4104, `Get-Service | Where-Object Status -eq Running`), ""},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, ti := range titles(t, set, c.line) {
+			if isProject(set, ti) {
+				got = append(got, ti)
+			}
+		}
+		switch {
+		case c.want == "" && len(got) != 0:
+			t.Errorf("%s: fired %v", c.name, got)
+		case c.want != "" && !contains(got, c.want):
+			t.Errorf("%s: got %v, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+func isProject(set *sigma.Set, title string) bool {
+	for _, r := range set.Rules() {
+		if r.Title == title {
+			return r.Author == "Castellan"
+		}
+	}
+	return false
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
