@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/sinks/secret"
 )
 
@@ -389,5 +390,49 @@ func TestEventHubsWrongKey(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The configuration file decoder (strict keys, ${env:…}, secrets, *bool)
+// reads this source's settings as the README shows them.
+func TestDecodeYAML(t *testing.T) {
+	t.Setenv("ENTRA_EVENTHUB_CONNECTION_STRING", testCS)
+	reg := config.Registry{Sources: map[string]func() config.Validator{Type: func() config.Validator { return NewDefaultConfig() }}}
+	doc := `
+sources:
+  eventhub/entra:
+    connection_string: "${env:ENTRA_EVENTHUB_CONNECTION_STRING}"
+    consumer_group: castellan
+  eventhub/kafka:
+    brokers: ["kafka-1:9092", "kafka-2:9092"]
+    topic: entra-diagnostics
+    start_at: latest
+    tls: { enabled: true, insecure_skip_verify: true }
+    sasl: { username: castellan, password: pw }
+    batch_size: 100
+    max_poll_records: 50
+`
+	cfg, err := config.Parse([]byte(doc), "castellan.yaml", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eh := cfg.Sources["eventhub/entra"].Config.(*Config)
+	if eh.ConnectionString.Value() != testCS || eh.ConsumerGroup != "castellan" || eh.StartAt != StartEarliest {
+		t.Errorf("eventhub/entra = %+v", eh)
+	}
+	if err := eh.Validate(); err != nil {
+		t.Error(err)
+	}
+	k := cfg.Sources["eventhub/kafka"].Config.(*Config)
+	if k.TLS.Enabled == nil || !*k.TLS.Enabled || !k.TLS.InsecureSkipVerify || k.SASL.Password.Value() != "pw" ||
+		k.BatchSize != 100 || k.MaxPollRecords != 50 || k.StartAt != StartLatest || len(k.Brokers) != 2 {
+		t.Errorf("eventhub/kafka = %+v", k)
+	}
+	if err := k.Validate(); err != nil {
+		t.Error(err)
+	}
+	if _, err := config.Parse([]byte("sources:\n  eventhub:\n    conection_string: x\n"), "", reg); err == nil ||
+		!strings.Contains(err.Error(), "conection_string") {
+		t.Errorf("unknown key: %v", err)
 	}
 }
