@@ -8,6 +8,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/config"
+	"github.com/castellan-itdr/castellan/connector/sources/eventhub"
 	evtxsrc "github.com/castellan-itdr/castellan/connector/sources/evtx"
 	"github.com/castellan-itdr/castellan/connector/sources/samba"
 	"github.com/castellan-itdr/castellan/connector/sources/winjson"
@@ -67,6 +68,13 @@ func SourceFactories() []SourceFactory {
 			NewDefaultConfig: func() config.Validator { return evtxsrc.NewDefaultConfig() },
 			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
 				return evtxsrc.New(cfg.(*evtxsrc.Config), set)
+			},
+		},
+		{
+			Type:             eventhub.Type,
+			NewDefaultConfig: func() config.Validator { return eventhub.NewDefaultConfig() },
+			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
+				return eventhub.New(cfg.(*eventhub.Config), set)
 			},
 		},
 		{
