@@ -1,6 +1,9 @@
 package cim
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -44,54 +47,119 @@ func eventModel(k schema.EventKind) string {
 // Fields returns the CIM fields of a record: CIM field name → string,
 // []string, int or (annotations) map. Empty values are left out.
 func Fields(r schema.Record) map[string]any {
+	list := AppendFields(nil, r)
+	if list == nil && !known(r) {
+		return nil
+	}
+	m := make(map[string]any, len(list))
+	for _, f := range list {
+		m[f.Name] = f.Any()
+	}
+	return m
+}
+
+// ValueKind says which of a Field's values is set.
+type ValueKind uint8
+
+// Value kinds.
+const (
+	String      ValueKind = iota // Str
+	List                         // List: a multi-value field
+	Number                       // Num
+	Annotations                  // List, written as {"mitre_attack": List}
+)
+
+// Field is one CIM field and its value, without reflection or boxing.
+type Field struct {
+	Name string
+	Kind ValueKind
+	Str  string
+	List []string
+	Num  int
+}
+
+// Any returns the value as Fields has it: a string, []string, int, or
+// map[string]any{"mitre_attack": []string} for annotations.
+func (f Field) Any() any {
+	switch f.Kind {
+	case List:
+		return f.List
+	case Number:
+		return f.Num
+	case Annotations:
+		return map[string]any{"mitre_attack": f.List}
+	}
+	return f.Str
+}
+
+// AppendFields appends the CIM fields of a record to dst, sorted by name.
+// Empty values are left out. Use it on hot paths; Fields is the same as a
+// map.
+func AppendFields(dst []Field, r schema.Record) []Field {
+	f := fieldList(dst)
 	switch v := r.(type) {
 	case schema.Event:
-		return EventFields(&v)
+		f.event(&v)
 	case *schema.Event:
-		return EventFields(v)
+		f.event(v)
 	case schema.Alert:
-		return AlertFields(&v)
+		f.alert(&v)
 	case *schema.Alert:
-		return AlertFields(v)
+		f.alert(v)
 	case schema.Incident:
-		return IncidentFields(&v)
+		f.incident(&v)
 	case *schema.Incident:
-		return IncidentFields(v)
+		f.incident(v)
 	case schema.Finding:
-		return FindingFields(&v)
+		f.finding(&v)
 	case *schema.Finding:
-		return FindingFields(v)
+		f.finding(v)
 	case schema.Action:
-		return ActionFields(&v)
+		f.action(&v)
 	case *schema.Action:
-		return ActionFields(v)
+		f.action(v)
 	}
-	return nil
+	out := []Field(f)
+	added := out[len(dst):]
+	slices.SortFunc(added, func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
-// fields is a map that ignores empty values.
-type fields map[string]any
-
-func (f fields) set(k string, v any) {
-	switch x := v.(type) {
-	case string:
-		if x == "" {
-			return
-		}
-	case []string:
-		if len(x) == 0 {
-			return
-		}
+func known(r schema.Record) bool {
+	switch r.(type) {
+	case schema.Event, *schema.Event, schema.Alert, *schema.Alert, schema.Incident, *schema.Incident,
+		schema.Finding, *schema.Finding, schema.Action, *schema.Action:
+		return true
 	}
-	f[k] = v
+	return false
 }
+
+// fieldList collects fields; set and list ignore empty values.
+type fieldList []Field
+
+func (f *fieldList) set(k, v string) {
+	if v != "" {
+		*f = append(*f, Field{Name: k, Str: v})
+	}
+}
+
+func (f *fieldList) list(k string, v []string) {
+	if len(v) > 0 {
+		*f = append(*f, Field{Name: k, Kind: List, List: v})
+	}
+}
+
+func (f *fieldList) num(k string, v int) { *f = append(*f, Field{Name: k, Kind: Number, Num: v}) }
 
 // AlertFields maps an alert onto the Alerts data model.
-func AlertFields(a *schema.Alert) map[string]any {
-	f := fields{"app": App, "type": "alert"}
+func AlertFields(a *schema.Alert) map[string]any { return Fields(a) }
+
+func (f *fieldList) alert(a *schema.Alert) {
+	f.set("app", App)
+	f.set("type", "alert")
 	f.set("id", a.ID)
 	f.set("severity", a.Severity.String())
-	f["severity_id"] = int(a.Severity)
+	f.num("severity_id", int(a.Severity))
 	f.set("signature", a.Rule.Title)
 	f.set("signature_id", a.Rule.ID)
 	f.set("description", a.Message)
@@ -107,61 +175,65 @@ func AlertFields(a *schema.Alert) map[string]any {
 	}
 	f.set("dest", dest)
 	if t := a.Threat.Technique.ID; t != "" {
-		f["mitre_technique_id"] = t
-		f["annotations"] = map[string]any{"mitre_attack": []string{t}}
+		f.set("mitre_technique_id", t)
+		*f = append(*f, Field{Name: "annotations", Kind: Annotations, List: []string{t}})
 	}
-	return f
 }
 
 // IncidentFields maps an incident onto the Alerts data model. Its entities
 // become multi-value user, src and dest.
-func IncidentFields(i *schema.Incident) map[string]any {
-	f := fields{"app": App, "type": "alert"}
+func IncidentFields(i *schema.Incident) map[string]any { return Fields(i) }
+
+func (f *fieldList) incident(i *schema.Incident) {
+	f.set("app", App)
+	f.set("type", "alert")
 	f.set("id", i.ID)
 	f.set("severity", i.Severity.String())
-	f["severity_id"] = int(i.Severity)
+	f.num("severity_id", int(i.Severity))
 	f.set("signature", i.Title)
 	f.set("signature_id", "castellan-incident")
 	f.set("description", i.Title)
-	f.set("user", i.Entities.Users)
-	f.set("src", i.Entities.IPs)
-	f.set("dest", i.Entities.Hosts)
+	f.list("user", i.Entities.Users)
+	f.list("src", i.Entities.IPs)
+	f.list("dest", i.Entities.Hosts)
 	var techs []string
 	for _, t := range i.Threat.Techniques {
 		techs = append(techs, t.ID)
 	}
 	if len(techs) > 0 {
-		f["mitre_technique_id"] = techs
-		f["annotations"] = map[string]any{"mitre_attack": techs}
+		*f = append(*f, Field{Name: "mitre_technique_id", Kind: List, List: techs},
+			Field{Name: "annotations", Kind: Annotations, List: techs})
 	}
-	return f
 }
 
 // FindingFields maps a posture finding onto the Alerts data model with type
 // "warning" (a weakness, not an attack).
-func FindingFields(x *schema.Finding) map[string]any {
-	f := fields{"app": App, "type": "warning"}
+func FindingFields(x *schema.Finding) map[string]any { return Fields(x) }
+
+func (f *fieldList) finding(x *schema.Finding) {
+	f.set("app", App)
+	f.set("type", "warning")
 	f.set("id", x.ID)
 	f.set("severity", x.Severity.String())
-	f["severity_id"] = int(x.Severity)
+	f.num("severity_id", int(x.Severity))
 	f.set("signature", x.Title)
 	f.set("signature_id", x.AssessmentID)
 	f.set("description", x.Evidence)
-	f.set("dest", x.Entities)
+	f.list("dest", x.Entities)
 	if t := x.Threat.Technique.ID; t != "" {
-		f["mitre_technique_id"] = t
-		f["annotations"] = map[string]any{"mitre_attack": []string{t}}
+		f.set("mitre_technique_id", t)
+		*f = append(*f, Field{Name: "annotations", Kind: Annotations, List: []string{t}})
 	}
-	return f
 }
 
 // ActionFields maps a response action onto the Change data model
 // (Account_Management: the target account is modified).
-func ActionFields(a *schema.Action) map[string]any {
-	f := fields{"change_type": "AAA", "object_category": "user", "vendor_account": a.Target.Domain}
-	if f["vendor_account"] == "" {
-		delete(f, "vendor_account")
-	}
+func ActionFields(a *schema.Action) map[string]any { return Fields(a) }
+
+func (f *fieldList) action(a *schema.Action) {
+	f.set("change_type", "AAA")
+	f.set("object_category", "user")
+	f.set("vendor_account", a.Target.Domain)
 	f.set("action", "modified")
 	f.set("command", a.Type)
 	f.set("object", a.Target.Identity())
@@ -170,43 +242,44 @@ func ActionFields(a *schema.Action) map[string]any {
 	f.set("result", a.Result)
 	switch a.Result {
 	case "succeeded", "simulated":
-		f["status"] = "success"
+		f.set("status", "success")
 	case "":
 	default:
-		f["status"] = "failure"
+		f.set("status", "failure")
 	}
-	return f
 }
 
 // EventFields maps an event onto Authentication or Change, per its kind;
 // events of other kinds get only app.
-func EventFields(e *schema.Event) map[string]any {
+func EventFields(e *schema.Event) map[string]any { return Fields(e) }
+
+func (f *fieldList) event(e *schema.Event) {
 	switch eventModel(e.Event.Kind) {
 	case Authentication:
-		return authFields(e)
+		f.auth(e)
 	case Change:
-		return changeFields(e)
+		f.change(e)
+	default:
+		f.set("app", App)
 	}
-	return map[string]any{"app": App}
 }
 
-func authFields(e *schema.Event) map[string]any {
-	f := fields{}
+func (f *fieldList) auth(e *schema.Event) {
 	switch e.Event.Outcome {
 	case schema.OutcomeSuccess:
-		f["action"] = "success"
+		f.set("action", "success")
 	case schema.OutcomeFailure:
-		f["action"] = "failure"
+		f.set("action", "failure")
 	}
 	switch {
 	case e.Event.Kind == schema.KindCloudSignin && e.Cloud.App != "":
-		f["app"] = e.Cloud.App
+		f.set("app", e.Cloud.App)
 	case e.Event.Kind == schema.KindCloudSignin:
-		f["app"] = "Microsoft Entra ID"
+		f.set("app", "Microsoft Entra ID")
 	case e.Auth.Protocol != "":
-		f["app"] = "win:" + e.Auth.Protocol
+		f.set("app", "win:"+e.Auth.Protocol)
 	default:
-		f["app"] = "win:auth"
+		f.set("app", "win:auth")
 	}
 	f.set("authentication_method", e.Auth.Protocol)
 	if e.Event.Kind == schema.KindCloudSignin {
@@ -229,16 +302,15 @@ func authFields(e *schema.Event) map[string]any {
 	f.set("user", userName(e.User))
 	f.set("user_id", e.User.ID)
 	if e.User.IsMachine {
-		f["user_type"] = "computer"
+		f.set("user_type", "computer")
 	}
 	f.set("signature", e.Event.Action)
 	f.set("signature_id", e.Event.Code)
 	f.set("reason", e.Event.Reason)
-	return f
 }
 
-func changeFields(e *schema.Event) map[string]any {
-	f := fields{"change_type": "AAA"}
+func (f *fieldList) change(e *schema.Event) {
+	f.set("change_type", "AAA")
 	switch e.Event.Kind {
 	case schema.KindCloudAudit:
 		f.set("command", e.Cloud.Operation)
@@ -248,19 +320,19 @@ func changeFields(e *schema.Event) map[string]any {
 	}
 	switch e.Directory.Operation {
 	case "add":
-		f["action"] = "created"
+		f.set("action", "created")
 	case "delete":
-		f["action"] = "deleted"
+		f.set("action", "deleted")
 	case "access":
-		f["action"] = "read"
+		f.set("action", "read")
 	default:
-		f["action"] = "modified"
+		f.set("action", "modified")
 	}
 	switch e.Event.Outcome {
 	case schema.OutcomeSuccess:
-		f["status"] = "success"
+		f.set("status", "success")
 	case schema.OutcomeFailure:
-		f["status"] = "failure"
+		f.set("status", "failure")
 	}
 	obj, cat, id := e.Directory.Object.Name, e.Directory.Object.Class, e.Directory.Object.GUID
 	switch {
@@ -283,7 +355,6 @@ func changeFields(e *schema.Event) map[string]any {
 	f.set("dest", e.Host.Name)
 	f.set("result_id", e.Event.Code)
 	f.set("result", e.Event.Reason)
-	return f
 }
 
 // userName is the CIM user of an authentication: the account name, else

@@ -234,3 +234,41 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// AppendFields is sorted by name, names are unique, and it appends after
+// what dst holds.
+func TestAppendFieldsSortedAndUnique(t *testing.T) {
+	for _, r := range samples() {
+		pre := []Field{{Name: "zz-existing"}}
+		got := AppendFields(pre, r)
+		if got[0].Name != "zz-existing" {
+			t.Fatalf("%s: dst overwritten", r.RecordID())
+		}
+		fs := got[1:]
+		if len(fs) == 0 || len(fs) != len(Fields(r)) {
+			t.Errorf("%s: %d fields, Fields has %d", r.RecordID(), len(fs), len(Fields(r)))
+		}
+		for i := 1; i < len(fs); i++ {
+			if fs[i-1].Name >= fs[i].Name {
+				t.Errorf("%s: %q before %q: not sorted or not unique", r.RecordID(), fs[i-1].Name, fs[i].Name)
+			}
+		}
+	}
+	if Fields(struct{ schema.Record }{}) != nil {
+		t.Error("an unknown record type has no fields")
+	}
+}
+
+func BenchmarkAppendFieldsAlert(b *testing.B) {
+	var a schema.Record
+	for _, r := range samples() {
+		if r.RecordKind() == schema.RecordAlert {
+			a = r
+		}
+	}
+	buf := make([]Field, 0, 32)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendFields(buf[:0], a)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -31,7 +30,7 @@ const Format = "hec/1"
 // typed record (no decoding at push). fields.castellan_id stays the record
 // id.
 func Encode(r schema.Record) (delivery.Item, error) {
-	body, err := json.Marshal(r)
+	body, err := marshalRecord(r)
 	if err != nil {
 		return delivery.Item{}, fmt.Errorf("splunk: encode %s %s: %w", r.RecordKind(), r.RecordID(), err)
 	}
@@ -43,11 +42,22 @@ func Encode(r schema.Record) (delivery.Item, error) {
 	if err != nil {
 		return delivery.Item{}, fmt.Errorf("splunk: %s %s: not a JSON object: %w", r.RecordKind(), r.RecordID(), err)
 	}
-	ev, err := appendHEC(make([]byte, 0, len(body)+len(body)/2+128), r.RecordKind(), r.RecordID(), ts, cim.Fields(r), rec, nil)
+	var buf [24]cim.Field
+	ev, err := appendHEC(make([]byte, 0, len(body)+len(body)/2+128), r.RecordKind(), r.RecordID(), ts, cim.AppendFields(buf[:0], r), rec, nil)
 	if err != nil {
 		return delivery.Item{}, err
 	}
 	return delivery.Item{Kind: r.RecordKind(), ID: r.RecordID(), Severity: r.RecordSeverity(), Format: Format, Body: ev}, nil
+}
+
+// marshalRecord is json.Marshal(r) without its second pass: the schema
+// records marshal themselves (json.Marshal inside), so their output is
+// already compact and HTML-escaped, which is all that pass would do.
+func marshalRecord(r schema.Record) ([]byte, error) {
+	if m, ok := r.(json.Marshaler); ok {
+		return m.MarshalJSON()
+	}
+	return json.Marshal(r)
 }
 
 // recordTime is the @timestamp of a record.
@@ -146,14 +156,7 @@ func appendEnvelope(dst []byte, kind string, env envelope) []byte {
 
 // appendHEC writes the event of appendEvent from its parts; a nil env
 // leaves the metadata out (Encode's form, framed at push).
-func appendHEC(dst []byte, kind, id string, ts time.Time, fields map[string]any, rec members, env *envelope) ([]byte, error) {
-	var err error
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-
+func appendHEC(dst []byte, kind, id string, ts time.Time, fields []cim.Field, rec members, env *envelope) ([]byte, error) {
 	dst = append(dst, '{')
 	if !ts.IsZero() {
 		dst = append(dst, `"time":`...)
@@ -166,7 +169,8 @@ func appendHEC(dst []byte, kind, id string, ts time.Time, fields map[string]any,
 	dst = append(dst, `"event":{`...)
 	var moved map[string]bool // record keys displaced by a CIM field
 	n := 0
-	for _, k := range keys {
+	for _, f := range fields {
+		k := f.Name
 		start := len(dst)
 		if n > 0 {
 			dst = append(dst, ',')
@@ -174,9 +178,7 @@ func appendHEC(dst []byte, kind, id string, ts time.Time, fields map[string]any,
 		dst = appendString(dst, k)
 		dst = append(dst, ':')
 		valStart := len(dst)
-		if dst, err = appendValue(dst, fields[k]); err != nil {
-			return dst, fmt.Errorf("splunk: %s %s: CIM field %s: %w", kind, id, k, err)
-		}
+		dst = appendField(dst, f)
 		if old, ok := rec.get(k); ok {
 			if bytes.Equal(old, dst[valStart:]) {
 				dst = dst[:start] // the record says the same: keep its copy only
@@ -208,16 +210,29 @@ func appendHEC(dst []byte, kind, id string, ts time.Time, fields map[string]any,
 	return dst, nil
 }
 
-// appendValue appends v as JSON, with a fast path for strings.
-func appendValue(dst []byte, v any) ([]byte, error) {
-	switch x := v.(type) {
-	case string:
-		return appendString(dst, x), nil
-	case int:
-		return strconv.AppendInt(dst, int64(x), 10), nil
+// appendField appends a CIM field's value as JSON.
+func appendField(dst []byte, f cim.Field) []byte {
+	switch f.Kind {
+	case cim.Number:
+		return strconv.AppendInt(dst, int64(f.Num), 10)
+	case cim.List:
+		return appendStrings(dst, f.List)
+	case cim.Annotations:
+		dst = append(dst, `{"mitre_attack":`...)
+		return append(appendStrings(dst, f.List), '}')
 	}
-	b, err := json.Marshal(v)
-	return append(dst, b...), err
+	return appendString(dst, f.Str)
+}
+
+func appendStrings(dst []byte, list []string) []byte {
+	dst = append(dst, '[')
+	for i, s := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, s)
+	}
+	return append(dst, ']')
 }
 
 // appendString appends s as a JSON string: directly when it is plain
@@ -395,7 +410,7 @@ func appendEpoch(dst []byte, t time.Time) []byte {
 }
 
 // decode reads the record's time and CIM fields from its JSON.
-func decode(it delivery.Item) (time.Time, map[string]any, error) {
+func decode(it delivery.Item) (time.Time, []cim.Field, error) {
 	var (
 		ts  time.Time
 		rec schema.Record
@@ -428,5 +443,5 @@ func decode(it delivery.Item) (time.Time, map[string]any, error) {
 	if err != nil {
 		return ts, nil, fmt.Errorf("splunk: decode %s %s: %w", it.Kind, it.ID, err)
 	}
-	return ts, cim.Fields(rec), nil
+	return ts, cim.AppendFields(nil, rec), nil
 }
