@@ -246,12 +246,13 @@ type sourceConsumer struct {
 }
 
 func (c *sourceConsumer) ConsumeBatch(ctx context.Context, b component.Batch) error {
-	return c.p.consume(ctx, c.id, b)
+	return c.p.consume(ctx, c.id, b, false)
 }
 
-// consume runs one batch through the processor and commits its outputs,
+// consume runs one batch through the processor (or, with endOfInput, lets
+// the processor judge what it held back) and commits its outputs,
 // checkpoints and the resulting detection state in one transaction.
-func (p *Pipeline) consume(ctx context.Context, sourceID string, b component.Batch) error {
+func (p *Pipeline) consume(ctx context.Context, sourceID string, b component.Batch, endOfInput bool) error {
 	if err := p.waitForRoom(ctx); err != nil {
 		return err
 	}
@@ -297,10 +298,15 @@ func (p *Pipeline) consume(ctx context.Context, sourceID string, b component.Bat
 		}
 	}
 	emitted := 0
-	p.proc.Process(b.Events, func(r schema.Record) {
+	emit := func(r schema.Record) {
 		emitted++
 		add(r)
-	})
+	}
+	if endOfInput {
+		p.proc.Flush(emit)
+	} else {
+		p.proc.Process(b.Events, emit)
+	}
 	if p.eventOut {
 		for i := range b.Events {
 			add(b.Events[i])
@@ -380,6 +386,13 @@ func (p *Pipeline) waitForRoom(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// flushProcessor ends the input of a one-shot run the way Replay does:
+// events that rules were holding back are judged, and the resulting records
+// are committed to the sink queues with the detection state.
+func (p *Pipeline) flushProcessor() error {
+	return p.consume(context.Background(), "", component.Batch{}, true)
 }
 
 // SourcesDone closes when every source is one-shot and has finished.
@@ -465,6 +478,9 @@ func (p *Pipeline) Run(ctx context.Context, drainTimeout time.Duration) error {
 		p.log.Error("fatal component error; shutting down", "err", runErr)
 	case <-p.SourcesDone():
 		p.log.Info("all input handed off; draining sinks")
+		if err := p.flushProcessor(); err != nil {
+			runErr = err
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
