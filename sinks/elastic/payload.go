@@ -106,27 +106,57 @@ func (e *encoder) encodeItem(it delivery.Item, ingested time.Time) (op string, e
 		e.buf.Write(line)
 		e.buf.WriteByte('\n')
 	case Format:
-		i, j, err := eventBounds(it.Body)
+		b, err := e.appendFramed(e.buf.AvailableBuffer(), it, op, index, ingested)
 		if err != nil {
 			return "", err
 		}
-		e.action(op, index, it.ID)
-		doc := it.Body
-		e.buf.Write(doc[:i])
-		if ds := e.dataStream(it.Kind); ds != nil {
-			e.buf.Write(ds)
-		}
-		e.buf.Write(doc[i:j])
-		if !ingested.IsZero() {
-			e.buf.WriteString(`,"ingested":`)
-			e.buf.Write(e.ingestedAt(ingested))
-		}
-		e.buf.Write(doc[j:])
-		e.buf.WriteByte('\n')
+		e.buf.Write(b)
 	default:
 		return "", fmt.Errorf("unknown item format %q", it.Format)
 	}
 	return op, nil
+}
+
+// appendFramed appends the action and source lines of an item in Format:
+// its document with data_stream and event.ingested spliced in.
+func (e *encoder) appendFramed(dst []byte, it delivery.Item, op, index string, ingested time.Time) ([]byte, error) {
+	doc := it.Body
+	i, j, err := eventBounds(doc)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, `{"`...)
+	dst = append(dst, op...)
+	dst = append(dst, `":{"_index":"`...)
+	dst = append(dst, index...)
+	dst = append(dst, `","_id":`...)
+	if plainID(it.ID) {
+		dst = append(append(append(dst, '"'), it.ID...), '"')
+	} else {
+		idJSON, _ := json.Marshal(it.ID)
+		dst = append(dst, idJSON...)
+	}
+	dst = append(dst, "}}\n"...)
+	dst = append(dst, doc[:i]...)
+	dst = append(dst, e.dataStream(it.Kind)...)
+	dst = append(dst, doc[i:j]...)
+	if !ingested.IsZero() {
+		dst = append(dst, `,"ingested":`...)
+		dst = append(dst, e.ingestedAt(ingested)...)
+	}
+	dst = append(dst, doc[j:]...)
+	return append(dst, '\n'), nil
+}
+
+// plainID reports whether id needs no JSON escaping (the hex ids records
+// carry).
+func plainID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *encoder) action(op, index, id string) {
@@ -219,6 +249,9 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 	errs := make([]error, len(batch))
 	encodeRange := func(enc *encoder, lo, hi int) {
 		for i := lo; i < hi; i++ {
+			if batch[i].Format == Format {
+				continue // framed below, straight into the request body
+			}
 			enc.buf.Reset()
 			ops[i], errs[i] = enc.encodeItem(batch[i], ingested)
 			if errs[i] == nil {
@@ -226,11 +259,12 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 			}
 		}
 	}
-	slow := 0
+	slow, size := 0, 0
 	for i := range batch {
 		if batch[i].Format != Format {
 			slow++
 		}
+		size += len(batch[i].Body) + 256
 	}
 	workers := min(runtime.GOMAXPROCS(0), slow/parallelMin)
 	if workers <= 1 {
@@ -247,16 +281,37 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 		}
 		wg.Wait()
 	}
+	if flushBytes > 0 {
+		size = min(size, flushBytes+flushBytes/8)
+	}
 
 	var p payload
-	var cur request
+	cur := request{body: make([]byte, 0, size)}
 	flush := func() {
 		if len(cur.index) > 0 {
 			p.requests = append(p.requests, cur)
+			cur = request{body: make([]byte, 0, size)}
 		}
-		cur = request{}
 	}
 	for i, it := range batch {
+		if it.Format == Format && errs[i] == nil {
+			op, index := Target(it.Kind, e.namespace)
+			start := len(cur.body)
+			var err error
+			if cur.body, err = e.appendFramed(cur.body, it, op, index, ingested); err != nil {
+				cur.body, errs[i] = cur.body[:start], err
+			} else {
+				if len(cur.index) > 0 && flushBytes > 0 && len(cur.body) > flushBytes {
+					line := bytes.Clone(cur.body[start:])
+					cur.body = cur.body[:start]
+					flush()
+					cur.body = append(cur.body, line...)
+				}
+				cur.index = append(cur.index, i)
+				cur.ops = append(cur.ops, op)
+				continue
+			}
+		}
 		if errs[i] != nil {
 			p.bad = append(p.bad, delivery.ItemError{Index: i, Err: delivery.Permanent(fmt.Errorf("elastic: encode %s %s: %w", it.Kind, it.ID, errs[i]))})
 			continue

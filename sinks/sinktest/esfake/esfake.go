@@ -616,7 +616,7 @@ func (s *Server) apply(name string, a action, source []byte) bulkItem {
 	// Validate without building the document (keeps the double fast enough
 	// for benchmarks): valid JSON, an object, and for a data stream an
 	// @timestamp key (found textually).
-	if src := bytes.TrimSpace(source); !json.Valid(src) || len(src) == 0 || src[0] != '{' {
+	if src := bytes.TrimSpace(source); !sinktest.ValidJSON(src) || len(src) == 0 || src[0] != '{' {
 		return fail(http.StatusBadRequest, "document_parsing_exception", "[1:1] failed to parse: source is not a JSON object")
 	}
 	if ds && !bytes.Contains(source, []byte(`"@timestamp"`)) {
