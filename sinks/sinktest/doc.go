@@ -3,8 +3,9 @@
 // esfake, dcefake).
 //
 // A sink is tested by describing it in a Harness: how to start a fresh
-// Double (a local fake of the target API, driven by the test) and how to
-// build the sink's delivery.Pusher pointed at it. CheckContract then runs the
+// Double (a local fake of the target API, driven by the test), how to
+// build the sink's delivery.Pusher pointed at it, and the sink's encoder
+// (Harness.Encode: records are queued through it, as the pipeline does). CheckContract then runs the
 // subtests below, each against a fresh double, with a real delivery.Queue in
 // a bbolt file in t.TempDir() and a real delivery.Sender with fast backoff
 // (MaxItems 100, MinBackoff 10ms, MaxBackoff 200ms):
@@ -21,7 +22,10 @@
 //     sender is shut down and the db closed while records are queued; the db
 //     is reopened with a new queue, a new pusher and a new sender → all
 //     delivered exactly once.
-//  6. lost-responses: DropResponses(2) → all delivered; exactly once where
+//  6. mixed-formats (sinks with an encoder): records queued as schema JSON
+//     (before an upgrade, or replayed dead letters) between records in the
+//     sink's own format; all delivered exactly once, nothing dead-lettered.
+//  7. lost-responses: DropResponses(2) → all delivered; exactly once where
 //     the double DedupesByID, at least once otherwise; nothing dead-lettered.
 //
 // "Exactly once" is checked against Double.Accepted: a sink that resends
