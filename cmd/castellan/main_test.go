@@ -277,3 +277,29 @@ func TestExampleConfigsValidate(t *testing.T) {
 		}
 	}
 }
+
+// replay reads the project's recorded captures by content (pcap and
+// pcapng), skips the golden files beside them, and the AS-REP roasting
+// capture raises the AS-REP roasting alert from network evidence alone.
+func TestReplayCaptures(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "o.jsonl")
+	_, stderr, err := execute(t, "replay", "--out", out, filepath.Join("..", "..", "samples", "pcap"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "unrecognized file(s) skipped") {
+		t.Errorf("stderr: %s", stderr)
+	}
+	data, _ := os.ReadFile(out)
+	if !strings.Contains(string(data), `"id":"asrep-roasting"`) {
+		t.Fatalf("no AS-REP roasting alert from the capture:\n%.500s", data)
+	}
+	evOut := filepath.Join(t.TempDir(), "e.jsonl")
+	if _, _, err := execute(t, "replay", "--events", "--out", evOut, filepath.Join("..", "..", "samples", "pcap", "ntlmv1-vlan-ipv6.pcapng")); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := os.ReadFile(evOut)
+	if !strings.Contains(string(ev), `"kind":"ntlm_auth"`) || !strings.Contains(string(ev), `"version":"v1"`) {
+		t.Fatalf("pcapng NTLMv1 events: %.500s", ev)
+	}
+}

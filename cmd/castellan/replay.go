@@ -42,6 +42,10 @@ func newReplayCmd() *cobra.Command {
 			st, err := pipeline.Replay(cmd.Context(), proc, args, pipeline.ReplayOptions{Events: events, Out: out, Warn: cmd.ErrOrStderr()})
 			fmt.Fprintf(cmd.ErrOrStderr(), "replay: %d file(s), %d line(s), %d event(s), %d bad line(s), %d alert(s), %d incident(s)\n",
 				st.Files, st.Lines, st.Events, st.DecodeErrors, st.Alerts, st.Incidents)
+			if st.Records > 0 || st.Damaged > 0 || st.Skipped > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "replay: %d EVTX record(s) or capture event(s), %d damaged record(s)/packet(s) skipped, %d unrecognized file(s) skipped\n",
+					st.Records, st.Damaged, st.Skipped)
+			}
 			return err
 		},
 	}

@@ -8,8 +8,10 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/config"
+	entrasrc "github.com/castellan-itdr/castellan/connector/sources/entra"
 	"github.com/castellan-itdr/castellan/connector/sources/eventhub"
 	evtxsrc "github.com/castellan-itdr/castellan/connector/sources/evtx"
+	"github.com/castellan-itdr/castellan/connector/sources/netsensor"
 	"github.com/castellan-itdr/castellan/connector/sources/samba"
 	"github.com/castellan-itdr/castellan/connector/sources/winjson"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
@@ -71,10 +73,24 @@ func SourceFactories() []SourceFactory {
 			},
 		},
 		{
+			Type:             entrasrc.Type,
+			NewDefaultConfig: func() config.Validator { return entrasrc.NewDefaultConfig() },
+			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
+				return entrasrc.New(cfg.(*entrasrc.Config), set)
+			},
+		},
+		{
 			Type:             eventhub.Type,
 			NewDefaultConfig: func() config.Validator { return eventhub.NewDefaultConfig() },
 			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
 				return eventhub.New(cfg.(*eventhub.Config), set)
+			},
+		},
+		{
+			Type:             netsensor.Type,
+			NewDefaultConfig: func() config.Validator { return netsensor.NewDefaultConfig() },
+			Create: func(cfg config.Validator, set component.SourceSettings) (Source, error) {
+				return netsensor.New(cfg.(*netsensor.Config), set)
 			},
 		},
 		{

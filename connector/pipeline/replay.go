@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/castellan-itdr/castellan/connector/sources/netsensor"
 	"github.com/castellan-itdr/castellan/connector/sources/tail"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/mappings/windows"
@@ -24,10 +25,15 @@ const (
 	FormatWinJSON = "winjson" // JSON lines of Windows events (Winlogbeat or NXLog shape)
 	FormatWinXML  = "winxml"  // Windows XML <Event> elements (wevtutil /f:xml, WEF)
 	FormatEVTX    = "evtx"    // Windows EVTX files
+	FormatPcap    = "pcap"    // network captures (pcap, pcapng)
 )
 
 // DetectFormat names the format of a file from its first bytes.
 func DetectFormat(head []byte) (string, error) {
+	// Before trimming: the pcapng magic starts with "\n\r\r\n".
+	if netsensor.IsCapture(head) {
+		return FormatPcap, nil
+	}
 	trimmed := bytes.TrimLeft(head, " \t\r\n\xef\xbb\xbf")
 	switch {
 	case len(trimmed) == 0:
@@ -60,9 +66,12 @@ type ReplayOptions struct {
 // ReplayStats counts what a replay did.
 type ReplayStats struct {
 	Files, Lines, Events, DecodeErrors, Alerts, Incidents int
-	// Records counts EVTX records read; Damaged counts damaged EVTX records
-	// and chunks skipped.
+	// Records counts EVTX records and capture events read; Damaged counts
+	// damaged EVTX records and chunks and malformed packets skipped.
 	Records, Damaged int
+	// Skipped counts files found in a directory whose format is not
+	// recognized (a README, a golden file): warned about, not replayed.
+	Skipped int
 }
 
 // maxWarnings caps per-line problem reports; the rest are only counted.
@@ -128,10 +137,11 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 		}
 		batch = batch[:0]
 	}
-	for _, path := range files {
+	for _, in := range files {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
+		path := in.name
 		st.Files++
 		add := func(ev schema.Event) {
 			st.Events++
@@ -142,6 +152,11 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 		}
 		format, err := sniff(path)
 		if err != nil {
+			if in.fromDir {
+				st.Skipped++
+				warn("%v (skipped)", err)
+				continue
+			}
 			return st, err
 		}
 		switch format {
@@ -153,6 +168,16 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 				st.Damaged++
 				warn("%s: offset %d: damaged EVTX data skipped: %v", path, d.Offset, d.Err)
 			})
+		case FormatPcap:
+			var ps netsensor.Stats
+			ps, err = netsensor.ReadFile(path, func(ev schema.Event) {
+				st.Records++
+				add(ev)
+			}, netsensor.Options{})
+			st.Damaged += int(ps.Undecodable + ps.Dissect.Malformed)
+			if ps.Damage != "" {
+				warn("%s: %s", path, ps.Damage)
+			}
 		case FormatWinXML:
 			err = readRecords(path, windows.SplitXMLEvents, func(n int, rec []byte, tooLong bool) {
 				st.Lines++
@@ -217,16 +242,23 @@ func FinalIncidents(byID map[string]schema.Incident) []schema.Incident {
 	return out
 }
 
+// input is one file to replay; fromDir marks files found by walking a
+// directory (an unrecognized one is skipped, not an error).
+type input struct {
+	name    string
+	fromDir bool
+}
+
 // expandInputs turns paths into a sorted list of regular files.
-func expandInputs(paths []string) ([]string, error) {
-	var files []string
+func expandInputs(paths []string) ([]input, error) {
+	var files []input
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, err
 		}
 		if !st.IsDir() {
-			files = append(files, p)
+			files = append(files, input{name: p})
 			continue
 		}
 		var found []string
@@ -243,7 +275,9 @@ func expandInputs(paths []string) ([]string, error) {
 			return nil, err
 		}
 		sort.Strings(found)
-		files = append(files, found...)
+		for _, f := range found {
+			files = append(files, input{name: f, fromDir: true})
+		}
 	}
 	if len(files) == 0 {
 		return nil, errors.New("no input files")
