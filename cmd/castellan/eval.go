@@ -34,12 +34,12 @@ func newEvalCmd() *cobra.Command {
 			cfg := config.Default()
 			cfg.Detections.Rules = append([]string{config.BuiltinRules}, ruleSets...)
 			cfg.Detections.DomainControllers = dcs
-			cfg.Detections.Sigma = sigmaDirs
+			cfg.Detections.Sigma = append(cfg.Detections.Sigma, sigmaDirs...)
 			rules, err := pipeline.LoadRules(cfg.Detections)
 			if err != nil {
 				return exitError{code: 2, err: err}
 			}
-			if len(sigmaDirs) > 0 {
+			{
 				srules, problems, err := pipeline.LoadSigma(cfg.Detections)
 				if err != nil {
 					return exitError{code: 2, err: err}
@@ -66,7 +66,7 @@ func newEvalCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&labels, "labels", "", "manifest TSV (columns path, technique, optional tactic)")
 	cmd.Flags().StringArrayVar(&ruleSets, "rules", nil, "extra rule directory (repeatable)")
-	cmd.Flags().StringArrayVar(&sigmaDirs, "sigma", nil, "directory of Sigma rules to run beside the native rules (repeatable)")
+	cmd.Flags().StringArrayVar(&sigmaDirs, "sigma", nil, "extra directory of Sigma rules (repeatable); the built-in Sigma set always runs")
 	cmd.Flags().StringSliceVar(&dcs, "dc", nil, "domain controller names")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "print each file's outcome to stderr")
 	_ = cmd.MarkFlagRequired("labels")

@@ -25,7 +25,7 @@ func newReplayCmd() *cobra.Command {
 			cfg := config.Default()
 			cfg.Detections.Rules = append([]string{config.BuiltinRules}, ruleSets...)
 			cfg.Detections.DomainControllers = dcs
-			cfg.Detections.Sigma = sigmaDirs
+			cfg.Detections.Sigma = append(cfg.Detections.Sigma, sigmaDirs...)
 			proc, err := pipeline.NewProcessor(cfg)
 			if err != nil {
 				return exitError{code: 2, err: err}
@@ -50,7 +50,7 @@ func newReplayCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringArrayVar(&ruleSets, "rules", nil, "extra rule directory (repeatable); the built-in library is always loaded")
-	cmd.Flags().StringArrayVar(&sigmaDirs, "sigma", nil, "directory of Sigma rules to run beside the native rules (repeatable)")
+	cmd.Flags().StringArrayVar(&sigmaDirs, "sigma", nil, "extra directory of Sigma rules (repeatable); the built-in Sigma set always runs")
 	cmd.Flags().StringSliceVar(&dcs, "dc", nil, "domain controller names (comma-separated), so DC replication is not DCSync")
 	cmd.Flags().BoolVar(&events, "events", false, "write the normalized events instead of alerts and incidents")
 	cmd.Flags().StringVar(&outPath, "out", "", "write to FILE instead of stdout")

@@ -94,8 +94,9 @@ func (l Log) SlogLevel() slog.Level {
 type Detections struct {
 	// Rules lists rule sets: "builtin" (the embedded library) or directories.
 	Rules []string `yaml:"rules"`
-	// Sigma lists directories of Sigma rules (SigmaHQ format) loaded as
-	// custom detections beside the native rules.
+	// Sigma lists Sigma rule sets (SigmaHQ format) run beside the native
+	// rules: "builtin" (the curated set shipped with Castellan) or
+	// directories. Default [builtin].
 	Sigma []string `yaml:"sigma"`
 	// Disabled lists rule ids that are not loaded.
 	Disabled []string `yaml:"disabled"`
@@ -133,7 +134,7 @@ func Default() *Config {
 		State:       State{Path: DefaultStatePath},
 		Log:         Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		Sources:     map[string]Component{},
-		Detections:  Detections{Rules: []string{BuiltinRules}, MaxKeysPerRule: DefaultMaxKeysPerRule},
+		Detections:  Detections{Rules: []string{BuiltinRules}, Sigma: []string{BuiltinRules}, MaxKeysPerRule: DefaultMaxKeysPerRule},
 		Correlation: Correlation{Window: DefaultWindow, MaxOpenIncidents: DefaultMaxOpenIncidents},
 		Sinks:       map[string]Component{},
 	}

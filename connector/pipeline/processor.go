@@ -14,6 +14,7 @@ import (
 	"github.com/castellan-itdr/castellan/detections/entities"
 	"github.com/castellan-itdr/castellan/detections/rules"
 	"github.com/castellan-itdr/castellan/detections/sigma"
+	"github.com/castellan-itdr/castellan/detections/sigmarules"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -70,7 +71,8 @@ func LoadRules(d config.Detections) ([]*engine.Rule, error) {
 	return out, errors.Join(errs...)
 }
 
-// LoadSigma loads the Sigma rule directories of the config. Rules using
+// LoadSigma loads the Sigma rule sets of the config: "builtin" (the curated
+// set embedded from detections/sigmarules) or directories. Rules using
 // unsupported constructs are returned as problems, not errors; a directory
 // that cannot be read is an error.
 func LoadSigma(d config.Detections) ([]*sigma.Rule, []sigma.Problem, error) {
@@ -78,6 +80,16 @@ func LoadSigma(d config.Detections) ([]*sigma.Rule, []sigma.Problem, error) {
 	var problems []sigma.Problem
 	var errs []error
 	for _, dir := range d.Sigma {
+		if dir == config.BuiltinRules {
+			rs, ps, err := sigma.Load(sigmarules.FS, ".")
+			if err != nil {
+				errs = append(errs, fmt.Errorf("detections.sigma: builtin: %w", err))
+				continue
+			}
+			rules = append(rules, rs...)
+			problems = append(problems, ps...)
+			continue
+		}
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			errs = append(errs, fmt.Errorf("detections.sigma: %q is not a directory", dir))
 			continue
