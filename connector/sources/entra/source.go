@@ -288,26 +288,10 @@ var errStopped = errors.New("entra: stopped before the batch was accepted")
 // send hands one batch to the pipeline, retrying a refused batch with
 // backoff until it is accepted or the source stops.
 func (s *Source) send(b component.Batch) error {
-	backoff := min(s.cfg.PollInterval, time.Second)
-	for attempt := 1; ; attempt++ {
-		err := s.set.Next.ConsumeBatch(s.sendCtx, b)
-		if err == nil {
-			s.set.Counters.Add(s.cEvents, int64(len(b.Events)))
-			return nil
-		}
-		if s.stopping() {
-			s.log.Warn("batch not accepted at shutdown; it will be fetched again after restart",
-				"events", len(b.Events), "error", err)
-			return errStopped
-		}
-		s.log.Warn("batch refused, retrying", "events", len(b.Events), "attempt", attempt,
-			"retry_in", backoff, "error", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-s.stop:
-			t.Stop()
-		}
-		backoff = min(backoff*2, maxBackoff)
+	ok := component.Handoff{Next: s.set.Next, Stop: s.stop, Backoff: min(s.cfg.PollInterval, time.Second),
+		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.sendCtx, b)
+	if !ok {
+		return errStopped
 	}
+	return nil
 }

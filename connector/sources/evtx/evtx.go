@@ -250,28 +250,8 @@ func (s *Source) loop() {
 // backoff until it is accepted or the source stops. It reports whether the
 // batch was accepted.
 func (s *Source) send(b component.Batch) bool {
-	backoff := min(s.cfg.PollInterval, time.Second)
-	for attempt := 1; ; attempt++ {
-		err := s.set.Next.ConsumeBatch(s.sendCtx, b)
-		if err == nil {
-			s.set.Counters.Add(s.cEvents, int64(len(b.Events)))
-			return true
-		}
-		if s.stopping() {
-			s.log.Warn("evtx: batch not accepted at shutdown; it will be read again after restart",
-				"events", len(b.Events), "error", err)
-			return false
-		}
-		s.log.Warn("evtx: batch refused, retrying", "events", len(b.Events), "attempt", attempt,
-			"retry_in", backoff, "error", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-s.stop:
-			t.Stop()
-		}
-		backoff = min(backoff*2, maxBackoff)
-	}
+	return component.Handoff{Next: s.set.Next, Stop: s.stop, Backoff: min(s.cfg.PollInterval, time.Second),
+		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.sendCtx, b)
 }
 
 // batch accumulates events and the file positions they reach.

@@ -151,28 +151,8 @@ func (s *Source) run() {
 // send hands one batch over, retrying a refused one with backoff until it
 // is accepted or the source stops.
 func (s *Source) send(b component.Batch) bool {
-	backoff := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := s.set.Next.ConsumeBatch(s.ctx, b)
-		if err == nil {
-			s.set.Counters.Add(s.cEvents, int64(len(b.Events)))
-			return true
-		}
-		if s.stopping() {
-			s.log.Warn("netsensor: batch not accepted at shutdown; it will be read again after restart",
-				"events", len(b.Events), "error", err)
-			return false
-		}
-		s.log.Warn("netsensor: batch refused, retrying", "events", len(b.Events), "attempt", attempt,
-			"retry_in", backoff, "error", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-s.stop:
-			t.Stop()
-		}
-		backoff = min(backoff*2, maxBackoff)
-	}
+	return component.Handoff{Next: s.set.Next, Stop: s.stop, Backoff: 100 * time.Millisecond,
+		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.ctx, b)
 }
 
 // expand returns the absolute capture files the paths name, sorted.

@@ -214,28 +214,8 @@ func (s *Tailer) stopping() bool {
 // backoff until it is accepted or the source stops. It reports whether the
 // batch was accepted.
 func (s *Tailer) send(b component.Batch) bool {
-	backoff := min(s.cfg.PollInterval, time.Second)
-	for attempt := 1; ; attempt++ {
-		err := s.set.Next.ConsumeBatch(s.sendCtx, b)
-		if err == nil {
-			s.set.Counters.Add(s.cEvents, int64(len(b.Events)))
-			return true
-		}
-		if s.stopping() {
-			s.log.Warn("batch not accepted at shutdown; it will be read again after restart",
-				"events", len(b.Events), "error", err)
-			return false
-		}
-		s.log.Warn("batch refused, retrying", "events", len(b.Events), "attempt", attempt,
-			"retry_in", backoff, "error", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-s.stop:
-			t.Stop()
-		}
-		backoff = min(backoff*2, maxBackoff)
-	}
+	return component.Handoff{Next: s.set.Next, Stop: s.stop, Backoff: min(s.cfg.PollInterval, time.Second),
+		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.sendCtx, b)
 }
 
 // fileLoop polls the configured files until Shutdown (or EOF without Follow).
