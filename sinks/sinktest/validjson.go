@@ -201,3 +201,16 @@ func (v *validator) digits() bool {
 	}
 	return v.i > start
 }
+
+// ValidJSONPrefix reports whether b starts with one valid JSON value
+// (leading whitespace allowed) and returns the offset just past it: the
+// single-pass check of ValidJSON for a stream of concatenated values, as a
+// json.Decoder reads them one at a time.
+func ValidJSONPrefix(b []byte) (end int, ok bool) {
+	v := validator{b: b}
+	v.ws()
+	if !v.value(0) {
+		return v.i, false
+	}
+	return v.i, true
+}

@@ -423,15 +423,16 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request, req *Reques
 	// the request fails, and the events before it stay indexed.
 	var stored []Event
 	status, text, code, bad := http.StatusOK, "Success", 0, -1
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	for i := 0; ; i++ {
+	for i, at := 0, 0; ; i++ {
 		var in wireEvent
-		if err := dec.Decode(&in); err == io.EOF {
+		end, err := nextEvent(raw, at, &in)
+		if end < 0 {
 			break
 		} else if err != nil { // not JSON, or not an object (an array, a string)
 			status, text, code, bad = http.StatusBadRequest, "Invalid data format", 6, i
 			break
 		}
+		at = end
 		ev, code1, text1 := s.parse(&in, ch)
 		if code1 != 0 {
 			status, text, code, bad = http.StatusBadRequest, text1, code1, i
