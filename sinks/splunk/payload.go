@@ -38,7 +38,8 @@ func Encode(r schema.Record) (delivery.Item, error) {
 	if err != nil {
 		return delivery.Item{}, err
 	}
-	rec, err := topLevel(body)
+	var mb [24]member
+	rec, err := topLevel(mb[:0], body)
 	if err != nil {
 		return delivery.Item{}, fmt.Errorf("splunk: %s %s: not a JSON object: %w", r.RecordKind(), r.RecordID(), err)
 	}
@@ -139,7 +140,7 @@ func appendEvent(dst []byte, it delivery.Item, env envelope) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	rec, err := topLevel(it.Body)
+	rec, err := topLevel(nil, it.Body)
 	if err != nil {
 		return dst, fmt.Errorf("splunk: %s %s: body is not a JSON object: %w", it.Kind, it.ID, err)
 	}
@@ -196,8 +197,8 @@ func appendHEC(dst []byte, kind, id string, ts time.Time, fields []cim.Field, re
 			dst = append(dst, ',')
 		}
 		n++
-		if moved[kv.key] {
-			dst = appendString(dst, kv.key+"_detail")
+		if moved[string(kv.key)] {
+			dst = appendString(dst, string(kv.key)+"_detail")
 		} else {
 			dst = append(dst, kv.rawKey...)
 		}
@@ -251,7 +252,7 @@ func appendString(dst []byte, s string) []byte {
 
 // member is one top-level key of a JSON object and its raw value.
 type member struct {
-	key    string
+	key    []byte // unescaped
 	rawKey []byte // the key as written, quotes included
 	val    []byte
 }
@@ -260,7 +261,7 @@ type members []member
 
 func (m members) get(key string) ([]byte, bool) {
 	for _, kv := range m {
-		if kv.key == key {
+		if string(kv.key) == key {
 			return kv.val, true
 		}
 	}
@@ -269,13 +270,12 @@ func (m members) get(key string) ([]byte, bool) {
 
 // topLevel splits a JSON object into its top-level members without decoding
 // the values. The body was already validated by decode.
-func topLevel(b []byte) (members, error) {
+func topLevel(out members, b []byte) (members, error) {
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, errors.New("not an object")
 	}
 	i = skipWS(b, i+1)
-	var out members
 	if i < len(b) && b[i] == '}' {
 		return out, nil
 	}
@@ -289,11 +289,13 @@ func topLevel(b []byte) (members, error) {
 			return nil, errors.New("unterminated key")
 		}
 		raw := b[ks:i]
-		key := string(raw[1 : len(raw)-1])
+		key := raw[1 : len(raw)-1]
 		if bytes.IndexByte(raw, '\\') >= 0 {
-			if err := json.Unmarshal(raw, &key); err != nil {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
 				return nil, err
 			}
+			key = []byte(s)
 		}
 		i = skipWS(b, i)
 		if i >= len(b) || b[i] != ':' {
