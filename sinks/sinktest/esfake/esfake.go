@@ -531,14 +531,11 @@ func (s *Server) bulk(r *http.Request, pathTarget string) (int, []byte) {
 		if len(line) == 0 {
 			continue
 		}
-		var m map[string]action
-		if err := json.Unmarshal(line, &m); err != nil || len(m) != 1 {
+		var o op
+		var err error
+		if o.name, o.act, err = parseAction(line); err != nil {
 			return errorBody(http.StatusBadRequest, "x_content_parse_exception",
 				fmt.Sprintf("[%d:1] Malformed action/metadata line [%d], expected START_OBJECT or END_OBJECT", i+1, i+1))
-		}
-		var o op
-		for name, a := range m {
-			o.name, o.act = name, a
 		}
 		switch o.name {
 		case "create", "index", "update":
@@ -560,28 +557,29 @@ func (s *Server) bulk(r *http.Request, pathTarget string) (int, []byte) {
 		ops = append(ops, o)
 	}
 
-	items := make([]map[string]bulkItem, len(ops))
+	items := make([]bulkItem, len(ops))
+	names := make([]string, len(ops))
 	errorsSeen := false
 	s.mu.Lock()
+	ds := map[string]bool{} // templates cannot change while s.mu is held
 	for i, o := range ops {
-		it := s.apply(o.name, o.act, o.source)
+		isDS, ok := ds[o.act.Index]
+		if !ok {
+			isDS = s.isDataStreamLocked(o.act.Index)
+			ds[o.act.Index] = isDS
+		}
+		it := s.apply(o.name, o.act, o.source, isDS)
 		if it.Error != nil {
 			errorsSeen = true
 		}
-		items[i] = map[string]bulkItem{o.name: it}
+		items[i], names[i] = it, o.name
 	}
 	s.mu.Unlock()
-	out, _ := json.Marshal(struct {
-		Errors bool                  `json:"errors"`
-		Took   int64                 `json:"took"`
-		Items  []map[string]bulkItem `json:"items"`
-	}{errorsSeen, time.Since(start).Milliseconds(), items})
-	return http.StatusOK, out
+	return http.StatusOK, appendBulkResponse(make([]byte, 0, 64+len(items)*160), errorsSeen, time.Since(start).Milliseconds(), names, items)
 }
 
 // apply runs one bulk operation; s.mu is held.
-func (s *Server) apply(name string, a action, source []byte) bulkItem {
-	ds := s.isDataStreamLocked(a.Index)
+func (s *Server) apply(name string, a action, source []byte, ds bool) bulkItem {
 	backing := a.Index
 	if ds {
 		backing = ".ds-" + a.Index + "-2025.01.01-000001"
