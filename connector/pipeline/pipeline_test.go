@@ -210,10 +210,22 @@ func TestCrashAndRestartLosesNothingDuplicatesNothing(t *testing.T) {
 	}
 	dir := t.TempDir()
 	scenario(t, dir)
-	cfgPath := writeConfig(t, dir, 3) // tiny batches: thousands of commits for the kills to land between
+	cfgPath := writeConfig(t, dir, 10) // small batches: hundreds of commits for the kills to land between
+	// Time one uninterrupted run of the same input, so the kills land
+	// mid-stream on any machine: each after 5–17 % of a full run.
+	baseDir := t.TempDir()
+	scenario(t, baseDir)
+	start := time.Now()
+	base := exec.Command(os.Args[0], "-test.run=^$")
+	base.Env = append(os.Environ(), childEnv+"="+writeConfig(t, baseDir, 10))
+	if out, err := base.CombinedOutput(); err != nil {
+		t.Fatalf("baseline run: %v\n%s", err, out)
+	}
+	full := time.Since(start)
 	rng := rand.New(rand.NewPCG(1, 2))
-	kills := 0
-	for attempt := 0; attempt < 200; attempt++ {
+	const wantKills = 6
+	kills, startups := 0, 0
+	for {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"="+cfgPath)
 		var stderr bytes.Buffer
@@ -221,9 +233,14 @@ func TestCrashAndRestartLosesNothingDuplicatesNothing(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		startups++
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		delay := time.Duration(30+rng.IntN(250)) * time.Millisecond
+		// Kill wantKills times at random points, then let it finish.
+		var kill <-chan time.Time
+		if kills < wantKills {
+			kill = time.After(full/20 + time.Duration(rng.Int64N(int64(full/8))))
+		}
 		select {
 		case err := <-done:
 			if err != nil {
@@ -232,7 +249,7 @@ func TestCrashAndRestartLosesNothingDuplicatesNothing(t *testing.T) {
 			if kills < 3 {
 				t.Fatalf("daemon finished after only %d kills; the test proves too little", kills)
 			}
-			t.Logf("finished after %d kills", kills)
+			t.Logf("finished after %d kills (%d starts); an uninterrupted run takes %s", kills, startups, full.Round(time.Millisecond))
 			f, err := os.Open(filepath.Join(dir, "out.jsonl"))
 			if err != nil {
 				t.Fatal(err)
@@ -256,13 +273,15 @@ func TestCrashAndRestartLosesNothingDuplicatesNothing(t *testing.T) {
 				}
 			}
 			return
-		case <-time.After(delay):
+		case <-kill:
 			_ = cmd.Process.Kill()
 			<-done
 			kills++
+		case <-time.After(3 * time.Minute):
+			_ = cmd.Process.Kill()
+			t.Fatalf("daemon did not finish within 3 minutes after %d kills", kills)
 		}
 	}
-	t.Fatal("daemon never finished")
 }
 
 func TestPipelineLifecycle(t *testing.T) {
