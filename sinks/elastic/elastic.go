@@ -322,7 +322,34 @@ func only(m map[string]itemResponse) (string, itemResponse) {
 
 func readClose(res *esapi.Response) ([]byte, error) {
 	defer res.Body.Close()
-	return io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	const limit = 64 << 20
+	rd := io.LimitReader(res.Body, limit)
+	n := int64(0)
+	if h := res.Header.Get("Content-Length"); h != "" && res.Header.Get("Content-Encoding") == "" {
+		n, _ = strconv.ParseInt(h, 10, 64)
+	}
+	if n <= 0 || n > limit {
+		return io.ReadAll(rd)
+	}
+	// One buffer of the announced size (+1 to see EOF without growing).
+	return readAll(rd, make([]byte, 0, n+1))
+}
+
+// readAll is io.ReadAll into b.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // transportError classifies a request that got no HTTP response: network

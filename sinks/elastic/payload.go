@@ -287,15 +287,23 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 
 	var p payload
 	cur := request{body: make([]byte, 0, size)}
+	// flush ends the current request; the next one gets its buffer when
+	// it has a line (none after the last flush).
 	flush := func() {
 		if len(cur.index) > 0 {
 			p.requests = append(p.requests, cur)
-			cur = request{body: make([]byte, 0, size)}
+			cur = request{}
+		}
+	}
+	grow := func() {
+		if cur.body == nil {
+			cur.body = make([]byte, 0, size)
 		}
 	}
 	for i, it := range batch {
 		if it.Format == Format && errs[i] == nil {
 			op, index := Target(it.Kind, e.namespace)
+			grow()
 			start := len(cur.body)
 			var err error
 			if cur.body, err = e.appendFramed(cur.body, it, op, index, ingested); err != nil {
@@ -305,6 +313,7 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 					line := bytes.Clone(cur.body[start:])
 					cur.body = cur.body[:start]
 					flush()
+					grow()
 					cur.body = append(cur.body, line...)
 				}
 				cur.index = append(cur.index, i)
@@ -319,6 +328,7 @@ func (e *encoder) encode(batch []delivery.Item, ingested time.Time, flushBytes i
 		if len(cur.index) > 0 && flushBytes > 0 && len(cur.body)+len(lines[i]) > flushBytes {
 			flush()
 		}
+		grow()
 		cur.body = append(cur.body, lines[i]...)
 		cur.index = append(cur.index, i)
 		cur.ops = append(cur.ops, ops[i])

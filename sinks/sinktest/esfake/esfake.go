@@ -287,6 +287,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
@@ -348,7 +349,25 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		defer zr.Close()
 		rd = zr
 	}
-	return io.ReadAll(io.LimitReader(rd, limit+1))
+	rd = io.LimitReader(rd, limit+1)
+	if r.ContentLength <= 0 || r.ContentLength > limit || r.Header.Get("Content-Encoding") == "gzip" {
+		return io.ReadAll(rd)
+	}
+	// One buffer of the announced size (+1 to see EOF without growing).
+	b := make([]byte, 0, r.ContentLength+1)
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 func contentTypeOK(ct string) bool {
@@ -664,6 +683,7 @@ func errorBody(status int, typ, reason string) (int, []byte) {
 func writeError(w http.ResponseWriter, status int, typ, reason string) {
 	_, body := errorBody(status, typ, reason)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
