@@ -271,17 +271,21 @@ type esErrInfo struct {
 func itemErrors(req request, body []byte) ([]delivery.ItemError, error) {
 	// Most responses report no errors: count their items without building
 	// them, and read the items only when some failed.
-	var brief struct {
-		Errors bool       `json:"errors"`
-		Items  []struct{} `json:"items"`
+	errorsSeen, n, ok := bulkSummary(body)
+	if !ok {
+		var brief struct {
+			Errors bool       `json:"errors"`
+			Items  []struct{} `json:"items"`
+		}
+		if err := json.Unmarshal(body, &brief); err != nil {
+			return nil, fmt.Errorf("elastic: bulk: decode response: %w", err)
+		}
+		errorsSeen, n = brief.Errors, len(brief.Items)
 	}
-	if err := json.Unmarshal(body, &brief); err != nil {
-		return nil, fmt.Errorf("elastic: bulk: decode response: %w", err)
+	if n != len(req.index) {
+		return nil, fmt.Errorf("elastic: bulk: %d items in the response for %d sent", n, len(req.index))
 	}
-	if len(brief.Items) != len(req.index) {
-		return nil, fmt.Errorf("elastic: bulk: %d items in the response for %d sent", len(brief.Items), len(req.index))
-	}
-	if !brief.Errors {
+	if !errorsSeen {
 		return nil, nil
 	}
 	var r bulkResponse

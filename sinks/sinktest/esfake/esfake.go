@@ -580,14 +580,22 @@ func (s *Server) bulk(r *http.Request, pathTarget string) (int, []byte) {
 	names := make([]string, len(ops))
 	errorsSeen := false
 	s.mu.Lock()
-	ds := map[string]bool{} // templates cannot change while s.mu is held
+	// Where each target writes: templates cannot change while s.mu is held.
+	type dest struct {
+		ds      bool
+		backing string
+	}
+	dests := map[string]dest{}
 	for i, o := range ops {
-		isDS, ok := ds[o.act.Index]
+		d, ok := dests[o.act.Index]
 		if !ok {
-			isDS = s.isDataStreamLocked(o.act.Index)
-			ds[o.act.Index] = isDS
+			d = dest{s.isDataStreamLocked(o.act.Index), o.act.Index}
+			if d.ds {
+				d.backing = ".ds-" + o.act.Index + "-2025.01.01-000001"
+			}
+			dests[o.act.Index] = d
 		}
-		it := s.apply(o.name, o.act, o.source, isDS)
+		it := s.apply(o.name, o.act, o.source, d.ds, d.backing)
 		if it.Error != nil {
 			errorsSeen = true
 		}
@@ -598,11 +606,7 @@ func (s *Server) bulk(r *http.Request, pathTarget string) (int, []byte) {
 }
 
 // apply runs one bulk operation; s.mu is held.
-func (s *Server) apply(name string, a action, source []byte, ds bool) bulkItem {
-	backing := a.Index
-	if ds {
-		backing = ".ds-" + a.Index + "-2025.01.01-000001"
-	}
+func (s *Server) apply(name string, a action, source []byte, ds bool, backing string) bulkItem {
 	fail := func(status int, typ, reason string) bulkItem {
 		return bulkItem{Index: backing, ID: a.ID, Status: status, Error: &itemError{Type: typ, Reason: reason, Index: backing, IndexUUID: "esfake-index-uuid", Shard: "0"}}
 	}
