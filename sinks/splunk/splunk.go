@@ -132,21 +132,35 @@ type request struct {
 func (s *Sink) Push(ctx context.Context, batch []delivery.Item) error {
 	var failed []delivery.ItemError
 	var reqs []*request
-	cur := &request{}
 	lines, errs := s.encode(batch)
+	// Size each request's body once: the bytes left, up to the limit.
+	left := 0
+	for i := range batch {
+		if errs[i] == nil {
+			left += len(lines[i]) + 1
+		}
+	}
+	newRequest := func() *request {
+		return &request{body: make([]byte, 0, max(0, min(left, s.cfg.MaxBatchBytes)))}
+	}
+	cur := newRequest()
 	for i, it := range batch {
 		line, err := lines[i], errs[i]
 		if err == nil && len(line)+1 > s.cfg.MaxBatchBytes {
 			err = fmt.Errorf("splunk: %s %s: event of %d bytes exceeds max_batch_bytes %d", it.Kind, it.ID, len(line), s.cfg.MaxBatchBytes)
 		}
 		if err != nil {
+			if errs[i] == nil {
+				left -= len(line) + 1
+			}
 			failed = append(failed, delivery.ItemError{Index: i, Err: delivery.Permanent(err)})
 			continue
 		}
 		if len(cur.body)+len(line)+1 > s.cfg.MaxBatchBytes && len(cur.offsets) > 0 {
 			reqs = append(reqs, cur)
-			cur = &request{}
+			cur = newRequest()
 		}
+		left -= len(line) + 1
 		cur.offsets = append(cur.offsets, i)
 		cur.body = append(cur.body, line...)
 		cur.body = append(cur.body, '\n')
