@@ -494,7 +494,7 @@ func (s *Server) parse(in *wireEvent, ch string) (ev Event, code int, text strin
 	if in.Event == nil {
 		return ev, 12, "Event field is required"
 	}
-	if e := string(in.Event); e == "null" || e == `""` {
+	if e := in.Event; string(e) == "null" || string(e) == `""` {
 		return ev, 13, "Event field cannot be blank"
 	}
 	if in.Time != nil {
@@ -550,6 +550,16 @@ func flatField(v any) bool {
 }
 
 func parseTime(raw json.RawMessage) (float64, error) {
+	// A valid JSON number or plain string reads directly; anything else
+	// through encoding/json, as before.
+	if len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') && sinktest.ValidJSON(raw) {
+		return strconv.ParseFloat(string(raw), 64)
+	}
+	if len(raw) >= 2 && raw[0] == '"' && sinktest.ValidJSON(raw) {
+		if s, err := unquote(raw); err == nil {
+			return strconv.ParseFloat(s, 64)
+		}
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
 		return strconv.ParseFloat(s, 64)

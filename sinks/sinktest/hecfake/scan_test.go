@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -50,6 +51,27 @@ func TestNextEventMatchesDecoder(t *testing.T) {
 				t.Errorf("%q #%d:\n got %+v\nwant %+v", in, i, got, want)
 			}
 			at = end
+		}
+	}
+}
+
+// TestParseTimeMatchesDecoding checks parseTime's direct paths against
+// encoding/json's.
+func TestParseTimeMatchesDecoding(t *testing.T) {
+	old := func(raw json.RawMessage) (float64, error) {
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			return strconv.ParseFloat(s, 64)
+		}
+		var f float64
+		err := json.Unmarshal(raw, &f)
+		return f, err
+	}
+	for _, raw := range []string{`1700000000.123`, `-1`, `0`, `1e3`, `1e400`, `"1700000000.5"`, `"abc"`, `""`, `"\u0031"`, `"Inf"`, `null`, `true`, `[1]`, `{}`, `01`, `"0x10"`} {
+		wf, werr := old(json.RawMessage(raw))
+		gf, gerr := parseTime(json.RawMessage(raw))
+		if (werr != nil) != (gerr != nil) || (werr == nil && wf != gf) {
+			t.Errorf("%s: got %v %v, want %v %v", raw, gf, gerr, wf, werr)
 		}
 	}
 }
