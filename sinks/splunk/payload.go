@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/cim"
@@ -43,13 +44,21 @@ func Encode(r schema.Record) (delivery.Item, error) {
 	if err != nil {
 		return delivery.Item{}, fmt.Errorf("splunk: %s %s: not a JSON object: %w", r.RecordKind(), r.RecordID(), err)
 	}
-	var buf [24]cim.Field
-	ev, err := appendHEC(make([]byte, 0, len(body)+len(body)/2+128), r.RecordKind(), r.RecordID(), ts, cim.AppendFields(buf[:0], r), rec, nil)
+	fp := fieldPool.Get().(*[]cim.Field)
+	fields := cim.AppendFields((*fp)[:0], r)
+	ev, err := appendHEC(make([]byte, 0, len(body)+len(body)/2+128), r.RecordKind(), r.RecordID(), ts, fields, rec, nil)
+	clear(fields) // drop the record's strings before pooling
+	*fp = fields[:0]
+	fieldPool.Put(fp)
 	if err != nil {
 		return delivery.Item{}, err
 	}
 	return delivery.Item{Kind: r.RecordKind(), ID: r.RecordID(), Severity: r.RecordSeverity(), Format: Format, Body: ev}, nil
 }
+
+// fieldPool holds the CIM field slices Encode maps records into (an array
+// on the stack escapes through cim.AppendFields: one allocation a record).
+var fieldPool = sync.Pool{New: func() any { s := make([]cim.Field, 0, 24); return &s }}
 
 // marshalRecord is json.Marshal(r) without its second pass: the schema
 // records marshal themselves (json.Marshal inside), so their output is
