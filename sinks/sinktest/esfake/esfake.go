@@ -602,7 +602,7 @@ func (s *Server) bulk(r *http.Request, pathTarget string) (int, []byte) {
 		items[i], names[i] = it, o.name
 	}
 	s.mu.Unlock()
-	return http.StatusOK, appendBulkResponse(make([]byte, 0, 64+len(items)*160), errorsSeen, time.Since(start).Milliseconds(), names, items)
+	return http.StatusOK, appendBulkResponse(make([]byte, 0, 64+len(items)*256), errorsSeen, time.Since(start).Milliseconds(), names, items)
 }
 
 // apply runs one bulk operation; s.mu is held.
