@@ -1,4 +1,4 @@
-package sinktest
+package jsonscan
 
 import (
 	"encoding/json"
@@ -18,28 +18,28 @@ var validJSONCases = []string{
 
 func TestValidJSONMatchesEncodingJSON(t *testing.T) {
 	for _, c := range validJSONCases {
-		if got, want := ValidJSON([]byte(c)), json.Valid([]byte(c)); got != want {
-			t.Errorf("ValidJSON(%.60q) = %v; encoding/json says %v", c, got, want)
+		if got, want := Valid([]byte(c)), json.Valid([]byte(c)); got != want {
+			t.Errorf("Valid(%.60q) = %v; encoding/json says %v", c, got, want)
 		}
 	}
 }
 
-func FuzzValidJSON(f *testing.F) {
+func FuzzValid(f *testing.F) {
 	for _, c := range validJSONCases {
 		f.Add([]byte(c))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := ValidJSON(b), json.Valid(b); got != want {
-			t.Errorf("ValidJSON(%q) = %v; encoding/json says %v", b, got, want)
+		if got, want := Valid(b), json.Valid(b); got != want {
+			t.Errorf("Valid(%q) = %v; encoding/json says %v", b, got, want)
 		}
 	})
 }
 
-func BenchmarkValidJSON(b *testing.B) {
+func BenchmarkValid(b *testing.B) {
 	doc := []byte(`{"@timestamp":"2025-01-01T09:00:00Z","message":"Kerberoasting by CONTOSO\\user0000 (#0)","ecs":{"version":"8.17.0"},"event":{"kind":"alert","category":["intrusion_detection"],"severity":21,"risk_score":21}}`)
 	b.SetBytes(int64(len(doc)))
 	for b.Loop() {
-		if !ValidJSON(doc) {
+		if !Valid(doc) {
 			b.Fatal("invalid")
 		}
 	}
