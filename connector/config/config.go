@@ -127,6 +127,13 @@ type Correlation struct {
 	MaxOpenIncidents int `yaml:"max_open_incidents"`
 }
 
+// DefaultDisabled lists built-in rules that are off unless a config enables
+// them by setting detections.disabled explicitly:
+//   - golden-ticket-tgs-without-tgt needs the Security log of EVERY domain
+//     controller (a DC only logs the TGTs it issued); with some DCs missing
+//     it alerts on every ticket whose TGT came from another DC.
+func DefaultDisabled() []string { return []string{"golden-ticket-tgs-without-tgt"} }
+
 // Default returns a configuration with every default filled in and no
 // sources or sinks (so it does not pass Validate until a sink is added).
 func Default() *Config {
@@ -134,7 +141,7 @@ func Default() *Config {
 		State:       State{Path: DefaultStatePath},
 		Log:         Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		Sources:     map[string]Component{},
-		Detections:  Detections{Rules: []string{BuiltinRules}, Sigma: []string{BuiltinRules}, MaxKeysPerRule: DefaultMaxKeysPerRule},
+		Detections:  Detections{Rules: []string{BuiltinRules}, Sigma: []string{BuiltinRules}, Disabled: DefaultDisabled(), MaxKeysPerRule: DefaultMaxKeysPerRule},
 		Correlation: Correlation{Window: DefaultWindow, MaxOpenIncidents: DefaultMaxOpenIncidents},
 		Sinks:       map[string]Component{},
 	}
