@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -326,46 +325,13 @@ func decodeEmbedded(s string) (any, bool) {
 	return v, true
 }
 
-// capOriginal bounds fields in place: values are cut to MaxOriginalValue
-// bytes, and the MaxOriginalFields shallowest keys are kept (then in sorted
-// order), so top-level properties win over deep policy lists.
+// capOriginal bounds fields (see schema.CapOriginal).
 func capOriginal(fields map[string]string) map[string]string {
-	for k, v := range fields {
-		if len(v) > MaxOriginalValue {
-			fields[k] = truncate(v, MaxOriginalValue)
-		}
-	}
-	if len(fields) <= MaxOriginalFields {
-		return fields
-	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		di, dj := strings.Count(keys[i], "."), strings.Count(keys[j], ".")
-		if di != dj {
-			return di < dj
-		}
-		return keys[i] < keys[j]
-	})
-	for _, k := range keys[MaxOriginalFields:] {
-		delete(fields, k)
-	}
-	fields["original_truncated"] = strconv.Itoa(len(keys) - MaxOriginalFields)
-	return fields
+	return schema.CapOriginal(fields, MaxOriginalFields, MaxOriginalValue)
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n]
-}
+func truncate(s string, n int) string { return schema.Truncate(s, n) }
 
 // str reads a member as text: strings as they are, numbers in their JSON
 // form, booleans as true/false; absent, null and nested values give "".
