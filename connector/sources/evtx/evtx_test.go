@@ -16,65 +16,17 @@ import (
 	"time"
 
 	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/sources/sourcetest"
 	"github.com/castellan-itdr/castellan/connector/telemetry"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
-// fakeConsumer records every batch and commits checkpoints into a map, which
-// it also serves as the CheckpointReader. It refuses the first fail calls.
-type fakeConsumer struct {
-	mu        sync.Mutex
-	batches   []component.Batch
-	committed map[string][]byte
-	fail      int
-	calls     int
-	block     bool // block until ctx is done
-}
+// fakeConsumer is the shared recording consumer.
+type fakeConsumer = sourcetest.Consumer
 
-func newFake() *fakeConsumer { return &fakeConsumer{committed: map[string][]byte{}} }
+func newFake() *fakeConsumer { return sourcetest.NewConsumer() }
 
-func (f *fakeConsumer) ConsumeBatch(ctx context.Context, b component.Batch) error {
-	f.mu.Lock()
-	f.calls++
-	block := f.block
-	if f.fail > 0 {
-		f.fail--
-		f.mu.Unlock()
-		return errors.New("downstream full")
-	}
-	f.mu.Unlock()
-	if block {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	evs := append([]schema.Event(nil), b.Events...) // the callee must not keep the slice
-	cps := append([]component.Checkpoint(nil), b.Checkpoints...)
-	f.batches = append(f.batches, component.Batch{Events: evs, Checkpoints: cps})
-	for _, cp := range b.Checkpoints {
-		f.committed[cp.Key] = append([]byte(nil), cp.Value...)
-	}
-	return nil
-}
-
-func (f *fakeConsumer) Checkpoint(key string) ([]byte, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.committed[key], nil
-}
-
-func (f *fakeConsumer) events() []schema.Event {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []schema.Event
-	for _, b := range f.batches {
-		out = append(out, b.Events...)
-	}
-	return out
-}
-
-func (f *fakeConsumer) position(t *testing.T, path string) position {
+func positionOf(t *testing.T, f *fakeConsumer, path string) position {
 	t.Helper()
 	abs, _ := filepath.Abs(path)
 	v, _ := f.Checkpoint(CheckpointKey(abs))
@@ -177,8 +129,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // waitEvents waits for n events and checks that no record came twice.
 func waitEvents(t *testing.T, f *fakeConsumer, n int) []schema.Event {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.events()) >= n })
-	evs := f.events()
+	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.Events()) >= n })
+	evs := f.Events()
 	if len(evs) != n {
 		t.Fatalf("got %d events, want %d: %v", len(evs), n, recordIDs(evs))
 	}
@@ -196,8 +148,8 @@ func waitEvents(t *testing.T, f *fakeConsumer, n int) []schema.Event {
 func settle(t *testing.T, f *fakeConsumer, n int) {
 	t.Helper()
 	time.Sleep(100 * time.Millisecond)
-	if got := len(f.events()); got != n {
-		t.Fatalf("%d events after settling, want %d: %v", got, n, recordIDs(f.events()))
+	if got := len(f.Events()); got != n {
+		t.Fatalf("%d events after settling, want %d: %v", got, n, recordIDs(f.Events()))
 	}
 }
 
@@ -242,14 +194,14 @@ func TestReadsMultiChunkFile(t *testing.T) {
 			t.Fatalf("event %d = %+v: want a normalized 4624 logon of user%d at %v", i, e, i+1, want)
 		}
 	}
-	for _, b := range h.fake.batches {
+	for _, b := range h.fake.Batches {
 		if len(b.Events) > 16 {
 			t.Errorf("batch of %d events, batch_size 16", len(b.Events))
 		}
 	}
 	fi, _ := os.Stat(p)
-	waitFor(t, "checkpoint at the last record", func() bool { return h.fake.position(t, p).RecordID == 70 })
-	pos := h.fake.position(t, p)
+	waitFor(t, "checkpoint at the last record", func() bool { return positionOf(t, h.fake, p).RecordID == 70 })
+	pos := positionOf(t, h.fake, p)
 	if pos.Size != fi.Size() || pos.Ino == 0 {
 		t.Errorf("position = %+v, want size %d and an inode", pos, fi.Size())
 	}
@@ -298,14 +250,14 @@ func TestCheckpointResume(t *testing.T) {
 	cfg.BatchSize = 7
 	h := start(t, cfg, fake)
 	waitEvents(t, fake, 30)
-	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 30 })
+	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 30 })
 	h.stop(t)
 
 	l.add(15)                 // written while the source was stopped
 	h2 := start(t, cfg, fake) // the same fake reads back what was committed
 	evs := waitEvents(t, fake, 45)
 	wantIDs(t, evs, 1, 45)
-	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 45 })
+	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 45 })
 	h2.stop(t)
 
 	// start_at: end does not apply to a file with a checkpoint.
@@ -323,7 +275,7 @@ func TestStartAtEnd(t *testing.T) {
 	cfg := testConfig(filepath.Join(dir, "*.evtx"))
 	cfg.StartAt = StartEnd
 	h := start(t, cfg, newFake())
-	waitFor(t, "end checkpoint", func() bool { return h.fake.position(t, p).RecordID == 25 })
+	waitFor(t, "end checkpoint", func() bool { return positionOf(t, h.fake, p).RecordID == 25 })
 	l.add(3)
 	writeLog(t, filepath.Join(dir, "new.evtx"), 1000, 1001) // appears later: read from the start
 	evs := waitEvents(t, h.fake, 5)
@@ -405,10 +357,10 @@ func TestRotation(t *testing.T) {
 	evs := waitEvents(t, h.fake, 14)
 	settle(t, h.fake, 14)
 	wantSet(t, evs, 1, 14)
-	if pos := h.fake.position(t, p); pos.RecordID != 14 {
+	if pos := positionOf(t, h.fake, p); pos.RecordID != 14 {
 		t.Errorf("new file checkpoint = %+v", pos)
 	}
-	if pos := h.fake.position(t, archive); pos.RecordID != 10 {
+	if pos := positionOf(t, h.fake, archive); pos.RecordID != 10 {
 		t.Errorf("archive checkpoint = %+v", pos)
 	}
 }
@@ -422,7 +374,7 @@ func TestRotationWhileStopped(t *testing.T) {
 	cfg := testConfig(filepath.Join(dir, "*.evtx"))
 	h := start(t, cfg, fake)
 	waitEvents(t, fake, 5)
-	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 5 })
+	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 5 })
 	h.stop(t)
 
 	l.add(3)
@@ -584,7 +536,7 @@ func TestDirtyFileRead(t *testing.T) {
 	cfg.Follow = false
 	h := start(t, cfg, newFake())
 	<-h.src.Done()
-	wantIDs(t, h.fake.events(), 1, 50)
+	wantIDs(t, h.fake.Events(), 1, 50)
 }
 
 func TestNotEVTXSkipped(t *testing.T) {
@@ -615,15 +567,15 @@ func TestConsumeBatchErrorRetried(t *testing.T) {
 	p := filepath.Join(dir, "Security.evtx")
 	writeLog(t, p, 1, 9)
 	fake := newFake()
-	fake.fail = 3
+	fake.Fail = 3
 	cfg := testConfig(p)
 	cfg.BatchSize = 2
 	h := start(t, cfg, fake)
 	wantIDs(t, waitEvents(t, fake, 9), 1, 9)
-	if fake.calls < 8 {
-		t.Errorf("calls = %d, want the refused ones retried", fake.calls)
+	if fake.Calls < 8 {
+		t.Errorf("calls = %d, want the refused ones retried", fake.Calls)
 	}
-	waitFor(t, "checkpoint", func() bool { return fake.position(t, p).RecordID == 9 })
+	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 9 })
 	if !strings.Contains(h.logs.String(), "retrying") {
 		t.Error("refusal not logged")
 	}
@@ -643,7 +595,7 @@ func TestNoFollow(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Done not closed")
 	}
-	if n := len(h.fake.events()); n != 35 {
+	if n := len(h.fake.Events()); n != 35 {
 		t.Errorf("events = %d, want 35 handed off before Done", n)
 	}
 	l.add(5)
@@ -696,14 +648,14 @@ func TestLifecycle(t *testing.T) {
 			cfg := testConfig(p)
 			cfg.BatchSize = 1
 			h := start(t, cfg, fake)
-			waitFor(t, "first batch", func() bool { return len(fake.events()) > 0 })
+			waitFor(t, "first batch", func() bool { return len(fake.Events()) > 0 })
 			h.stop(t)
 			// Whatever was handed off is exactly what the checkpoint covers.
-			n := len(fake.events())
+			n := len(fake.Events())
 			if n == 50 {
 				t.Log("everything was handed off before shutdown")
 			}
-			if pos := fake.position(t, p); pos.RecordID != uint64(n) {
+			if pos := positionOf(t, fake, p); pos.RecordID != uint64(n) {
 				t.Errorf("checkpoint record %d, events %d", pos.RecordID, n)
 			}
 			// A restart delivers the rest, nothing twice.
@@ -712,15 +664,15 @@ func TestLifecycle(t *testing.T) {
 		}},
 		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
 			fake := newFake()
-			fake.block = true
+			fake.Block = true
 			h := start(t, testConfig(p), fake)
-			waitFor(t, "a hand-off", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.calls > 0 })
+			waitFor(t, "a hand-off", func() bool { fake.Mu.Lock(); defer fake.Mu.Unlock(); return fake.Calls > 0 })
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			if err := h.src.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want deadline exceeded", err)
 			}
-			if pos := fake.position(t, p); pos.RecordID != 0 {
+			if pos := positionOf(t, fake, p); pos.RecordID != 0 {
 				t.Errorf("checkpoint moved without acceptance: %+v", pos)
 			}
 		}},

@@ -85,7 +85,7 @@ func TestEvtxwriteFile(t *testing.T) {
 	cfg.BatchSize = 64
 	h := start(t, cfg, newFake())
 	<-h.src.Done()
-	evs := h.fake.events()
+	evs := h.fake.Events()
 	wantIDs(t, evs, 1, 600)
 	for i, e := range evs {
 		want := windows.Normalize(&recs[i], "evtx")

@@ -16,63 +16,15 @@ import (
 	"time"
 
 	"github.com/castellan-itdr/castellan/connector/component"
+	"github.com/castellan-itdr/castellan/connector/sources/sourcetest"
 	"github.com/castellan-itdr/castellan/connector/telemetry"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
-// fakeConsumer records every batch and commits checkpoints into a map, which
-// it also serves as the CheckpointReader. It refuses the first fail calls.
-type fakeConsumer struct {
-	mu        sync.Mutex
-	batches   []component.Batch
-	committed map[string][]byte
-	fail      int
-	calls     int
-	block     bool // block until ctx is done
-}
+// fakeConsumer is the shared recording consumer.
+type fakeConsumer = sourcetest.Consumer
 
-func newFake() *fakeConsumer { return &fakeConsumer{committed: map[string][]byte{}} }
-
-func (f *fakeConsumer) ConsumeBatch(ctx context.Context, b component.Batch) error {
-	f.mu.Lock()
-	f.calls++
-	block := f.block
-	if f.fail > 0 {
-		f.fail--
-		f.mu.Unlock()
-		return errors.New("downstream full")
-	}
-	f.mu.Unlock()
-	if block {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	evs := append([]schema.Event(nil), b.Events...) // the callee must not keep the slice
-	cps := append([]component.Checkpoint(nil), b.Checkpoints...)
-	f.batches = append(f.batches, component.Batch{Events: evs, Checkpoints: cps})
-	for _, cp := range b.Checkpoints {
-		f.committed[cp.Key] = append([]byte(nil), cp.Value...)
-	}
-	return nil
-}
-
-func (f *fakeConsumer) Checkpoint(key string) ([]byte, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.committed[key], nil
-}
-
-func (f *fakeConsumer) events() []schema.Event {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []schema.Event
-	for _, b := range f.batches {
-		out = append(out, b.Events...)
-	}
-	return out
-}
+func newFake() *fakeConsumer { return sourcetest.NewConsumer() }
 
 // position mirrors the tailer's checkpoint value.
 type position struct {
@@ -82,7 +34,7 @@ type position struct {
 	Line   int64  `json:"line"`
 }
 
-func (f *fakeConsumer) position(t *testing.T, path string) position {
+func positionOf(t *testing.T, f *fakeConsumer, path string) position {
 	t.Helper()
 	abs, _ := filepath.Abs(path)
 	v, _ := f.Checkpoint(CheckpointKey(abs))
@@ -205,8 +157,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func waitEvents(t *testing.T, f *fakeConsumer, n int) []schema.Event {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.events()) >= n })
-	evs := f.events()
+	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.Events()) >= n })
+	evs := f.Events()
 	if len(evs) != n {
 		t.Fatalf("got %d events, want %d", len(evs), n)
 	}
@@ -238,8 +190,8 @@ func TestReadsBothShapes(t *testing.T) {
 		}
 	}
 	fi, _ := os.Stat(p)
-	waitFor(t, "checkpoint at EOF", func() bool { return h.fake.position(t, p).Offset == fi.Size() })
-	pos := h.fake.position(t, p)
+	waitFor(t, "checkpoint at EOF", func() bool { return positionOf(t, h.fake, p).Offset == fi.Size() })
+	pos := positionOf(t, h.fake, p)
 	if pos.Line != 5 || pos.Ino == 0 {
 		t.Errorf("position = %+v, want line 5 and an inode", pos)
 	}
@@ -263,7 +215,7 @@ func TestTailAppend(t *testing.T) {
 	appendFile(t, p, lines(2, 5)+full[:40]) // three lines and a partial one
 	waitEvents(t, h.fake, 5)
 	time.Sleep(5 * cfg.Tail.PollInterval)
-	if n := len(h.fake.events()); n != 5 {
+	if n := len(h.fake.Events()); n != 5 {
 		t.Fatalf("partial line consumed: %d events", n)
 	}
 	appendFile(t, p, full[40:])
@@ -289,7 +241,7 @@ func TestCheckpointResume(t *testing.T) {
 	evs := waitEvents(t, fake, 15)
 	checkUnique(t, evs)
 	h2.stop(t)
-	if pos := fake.position(t, p); pos.Line != 15 {
+	if pos := positionOf(t, fake, p); pos.Line != 15 {
 		t.Errorf("line = %d, want 15", pos.Line)
 	}
 
@@ -307,7 +259,7 @@ func TestStartAtEnd(t *testing.T) {
 	cfg := testConfig(filepath.Join(dir, "*.json"))
 	cfg.Tail.StartAt = StartEnd
 	h := start(t, cfg, newFake())
-	waitFor(t, "end checkpoint", func() bool { return h.fake.position(t, p).Offset > 0 })
+	waitFor(t, "end checkpoint", func() bool { return positionOf(t, h.fake, p).Offset > 0 })
 	appendFile(t, p, lines(5, 7))
 	writeFile(t, filepath.Join(dir, "new.json"), lines(50, 52)) // appears later: read from the start
 	evs := waitEvents(t, h.fake, 4)
@@ -383,7 +335,7 @@ func TestMalformedLines(t *testing.T) {
 	h := start(t, testConfig(p), newFake())
 	waitEvents(t, h.fake, 3)
 	fi, _ := os.Stat(p)
-	waitFor(t, "checkpoint at EOF", func() bool { return h.fake.position(t, p).Offset == fi.Size() })
+	waitFor(t, "checkpoint at EOF", func() bool { return positionOf(t, h.fake, p).Offset == fi.Size() })
 	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 3 {
 		t.Errorf("decode errors = %d, want 3", got)
 	}
@@ -401,15 +353,15 @@ func TestConsumeBatchErrorRetried(t *testing.T) {
 	p := filepath.Join(dir, "a.json")
 	writeFile(t, p, lines(0, 7))
 	fake := newFake()
-	fake.fail = 3
+	fake.Fail = 3
 	cfg := testConfig(p)
 	cfg.Tail.BatchSize = 2
 	h := start(t, cfg, fake)
 	checkUnique(t, waitEvents(t, fake, 7))
-	if fake.calls < 7 {
-		t.Errorf("calls = %d, want the refused ones retried", fake.calls)
+	if fake.Calls < 7 {
+		t.Errorf("calls = %d, want the refused ones retried", fake.Calls)
 	}
-	if pos := fake.position(t, p); pos.Line != 7 {
+	if pos := positionOf(t, fake, p); pos.Line != 7 {
 		t.Errorf("line = %d", pos.Line)
 	}
 	if !strings.Contains(h.logs.String(), "retrying") {
@@ -430,7 +382,7 @@ func TestNoFollow(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Done not closed")
 	}
-	if n := len(h.fake.events()); n != 6 {
+	if n := len(h.fake.Events()); n != 6 {
 		t.Errorf("events = %d, want 6", n)
 	}
 }
@@ -476,11 +428,11 @@ func TestLifecycle(t *testing.T) {
 			cfg := testConfig(p)
 			cfg.Tail.BatchSize = 1
 			h := start(t, cfg, fake)
-			waitFor(t, "first batch", func() bool { return len(fake.events()) > 0 })
+			waitFor(t, "first batch", func() bool { return len(fake.Events()) > 0 })
 			h.stop(t)
 			// Whatever was handed off is exactly what the checkpoint covers.
-			n := len(fake.events())
-			if pos := fake.position(t, p); pos.Line != int64(n) {
+			n := len(fake.Events())
+			if pos := positionOf(t, fake, p); pos.Line != int64(n) {
 				t.Errorf("checkpoint line %d, events %d", pos.Line, n)
 			}
 			// A restart delivers the rest, nothing twice.
@@ -489,9 +441,9 @@ func TestLifecycle(t *testing.T) {
 		}},
 		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
 			fake := newFake()
-			fake.block = true
+			fake.Block = true
 			h := start(t, testConfig(p), fake)
-			waitFor(t, "a hand-off", func() bool { fake.mu.Lock(); defer fake.mu.Unlock(); return fake.calls > 0 })
+			waitFor(t, "a hand-off", func() bool { fake.Mu.Lock(); defer fake.Mu.Unlock(); return fake.Calls > 0 })
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			if err := h.src.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -534,7 +486,7 @@ func TestListener(t *testing.T) {
 	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
 		t.Errorf("decode errors = %d", got)
 	}
-	for _, b := range h.fake.batches {
+	for _, b := range h.fake.Batches {
 		if b.Checkpoints != nil {
 			t.Error("listener batch with checkpoints")
 		}
@@ -545,7 +497,7 @@ func TestListener(t *testing.T) {
 	}
 	time.Sleep(20 * time.Millisecond)
 	h.stop(t)
-	if n := len(h.fake.events()); n != 6 {
+	if n := len(h.fake.Events()); n != 6 {
 		t.Errorf("events after shutdown = %d, want 6", n)
 	}
 }
