@@ -197,6 +197,7 @@ var ecsAllowed = map[string][]string{
 	"configuration":       {"access", "change", "creation", "deletion", "info"},
 	"intrusion_detection": {"allowed", "denied", "info"},
 	"host":                {"access", "change", "end", "info", "start"},
+	"network":             {"access", "allowed", "connection", "denied", "end", "info", "protocol", "start"},
 }
 
 func TestEventCategoriesAreECS(t *testing.T) {

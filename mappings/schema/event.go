@@ -27,6 +27,8 @@ const (
 	KindCloudSignin           EventKind = "cloud_signin"
 	KindCloudAudit            EventKind = "cloud_audit"
 	KindCloudRisk             EventKind = "cloud_risk"
+	KindRPCCall               EventKind = "rpc_call"
+	KindDNSQuery              EventKind = "dns_query"
 	KindOther                 EventKind = "other"
 )
 
@@ -36,7 +38,8 @@ var EventKinds = []EventKind{
 	KindKerberosPreauthFail, KindNTLMAuth, KindLDAPBind, KindLDAPSearch,
 	KindDirectoryChange, KindGroupMembershipChange, KindAccountChange,
 	KindReplicationRequest, KindServiceInstall, KindAuditPolicyChange,
-	KindLogCleared, KindCloudSignin, KindCloudAudit, KindCloudRisk, KindOther,
+	KindLogCleared, KindCloudSignin, KindCloudAudit, KindCloudRisk,
+	KindRPCCall, KindDNSQuery, KindOther,
 }
 
 // Outcome values for EventMeta.Outcome.
@@ -63,6 +66,8 @@ type Event struct {
 	Directory   Directory `json:"directory,omitzero"`
 	Service     Service   `json:"service,omitzero"`
 	Cloud       Cloud     `json:"cloud,omitzero"`
+	RPC         RPC       `json:"rpc,omitzero"`
+	DNS         DNS       `json:"dns,omitzero"`
 	// Original keeps the untouched source fields (Windows EventData names,
 	// Graph property names) so rules written against raw names still match.
 	Original map[string]string `json:"original,omitempty"`
@@ -203,6 +208,56 @@ type Cloud struct {
 	UserAgent       string `json:"user_agent,omitempty"`
 	DeviceID        string `json:"device_id,omitempty"`
 	DeviceCompliant bool   `json:"device_compliant,omitempty"`
+}
+
+// RPC is one DCE/RPC call seen on the wire (netsensor).
+type RPC struct {
+	// Interface is the interface's short name: drsuapi, samr, lsarpc,
+	// srvsvc, efsrpc, spoolss, netlogon, dnsserver, epmapper, … ("" when
+	// the UUID is not a known one).
+	Interface string `json:"interface,omitempty"`
+	// InterfaceUUID is the bound interface UUID, lower-case.
+	InterfaceUUID string `json:"interface_uuid,omitempty"`
+	// InterfaceVersion is "major.minor".
+	InterfaceVersion string `json:"interface_version,omitempty"`
+	// Opnum is the operation number in decimal ("0" is a real opnum).
+	Opnum string `json:"opnum,omitempty"`
+	// Operation is the operation's name from the protocol spec, e.g.
+	// DRSGetNCChanges ("" when unknown).
+	Operation string `json:"operation,omitempty"`
+	// Pipe is the SMB named pipe, lower-case without \PIPE\ (e.g.
+	// "lsarpc"); empty over TCP.
+	Pipe string `json:"pipe,omitempty"`
+	// Transport is "tcp" (RPC over TCP) or "smb" (SMB2 named pipe).
+	Transport string `json:"transport,omitempty"`
+	// AuthLevel is the DCE/RPC authentication level: none, connect, call,
+	// packet, integrity, privacy ("" when the call carries no verifier).
+	AuthLevel string `json:"auth_level,omitempty"`
+	// Status is the lower-case hex fault status when the server answered
+	// with a fault PDU, e.g. 0x1c010002 (nca_s_op_rng_error) or 0x00000005.
+	Status string `json:"status,omitempty"`
+}
+
+// DNS is one DNS query and its answer (netsensor).
+type DNS struct {
+	Question DNSQuestion `json:"question,omitzero"`
+	// ResponseCode is the answer's RCODE by name: NOERROR, NXDOMAIN,
+	// REFUSED, NOTAUTH, SERVFAIL, … ("" when no answer was seen).
+	ResponseCode string `json:"response_code,omitempty"`
+	// ZoneTransfer is set for AXFR and IXFR requests.
+	ZoneTransfer bool `json:"zone_transfer,omitempty"`
+	// AnswersCount is the number of answer records returned (summed over
+	// the messages of a zone transfer).
+	AnswersCount int `json:"answers_count,omitempty"`
+}
+
+// DNSQuestion is the first question of a DNS message.
+type DNSQuestion struct {
+	// Name is the queried name, lower-case, without the trailing dot.
+	Name string `json:"name,omitempty"`
+	// Type is the query type by name: A, AAAA, SRV, PTR, TXT, ANY, AXFR,
+	// IXFR, … (TYPEnnn when unknown).
+	Type string `json:"type,omitempty"`
 }
 
 // MarshalJSON adds the record kind "event" so mixed JSON-lines streams are
