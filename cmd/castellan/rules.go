@@ -17,7 +17,6 @@ import (
 	"github.com/castellan-itdr/castellan/detections/rules"
 	"github.com/castellan-itdr/castellan/mappings/mitre"
 	"github.com/castellan-itdr/castellan/mappings/schema"
-	"github.com/castellan-itdr/castellan/mappings/windows"
 )
 
 func newRulesCmd() *cobra.Command {
@@ -102,7 +101,8 @@ func newRulesTestCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test [--rules DIR]... [--root DIR]",
 		Short: "Run every rule's positive and negative samples",
-		Long: "Runs each rule's tests: every sample file is decoded as Windows JSON lines and run through the rule alone;\n" +
+		Long: "Runs each rule's tests: every sample file is decoded as Windows JSON lines (or normalized\n" +
+			"event records, as `replay --events` writes them) and run through the rule alone;\n" +
 			"the alert count must equal the expected one. Sample paths resolve against the rule file's directory, then --root\n" +
 			"(default: the current directory). Samples are enriched with rules.SampleEntities: DCs DC01-DC09, honeytoken svc-honeypot.",
 		Args: cobra.NoArgs,
@@ -112,8 +112,7 @@ func newRulesTestCmd() *cobra.Command {
 				return exitError{code: 2, err: err}
 			}
 			ents := rules.SampleEntities()
-			decode := func(line []byte) (schema.Event, error) { return windows.DecodeJSONEvent(line, "sample") }
-			return runRuleTests(cmd.OutOrStdout(), rs, root, decode, ents.Enrich)
+			return runRuleTests(cmd.OutOrStdout(), rs, root, rules.DecodeSample, ents.Enrich)
 		},
 	}
 	cmd.Flags().StringArrayVar(&extra, "rules", nil, "extra rule directory (repeatable)")

@@ -12,7 +12,6 @@ import (
 	"github.com/castellan-itdr/castellan/detections/rules"
 	"github.com/castellan-itdr/castellan/mappings/mitre"
 	"github.com/castellan-itdr/castellan/mappings/schema"
-	"github.com/castellan-itdr/castellan/mappings/windows"
 )
 
 // repoRoot walks up from the working directory to the folder holding go.mod;
@@ -39,7 +38,7 @@ func repoRoot(t *testing.T) string {
 // enrichment does from its config (SampleEntities).
 var enrich = rules.SampleEntities().Enrich
 
-func decode(line []byte) (schema.Event, error) { return windows.DecodeJSONEvent(line, "sample") }
+func decode(line []byte) (schema.Event, error) { return rules.DecodeSample(line) }
 
 func TestBuiltinRules(t *testing.T) {
 	rs, err := rules.Load()
