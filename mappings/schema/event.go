@@ -189,25 +189,29 @@ type Service struct {
 
 // Cloud holds Entra ID sign-in, audit and risk details.
 type Cloud struct {
-	App             string `json:"app,omitempty"`
-	AppID           string `json:"app_id,omitempty"`
-	ClientApp       string `json:"client_app,omitempty"`
-	RiskLevel       string `json:"risk_level,omitempty"`
-	RiskState       string `json:"risk_state,omitempty"`
-	RiskEventType   string `json:"risk_event_type,omitempty"`
-	CAStatus        string `json:"ca_status,omitempty"`
-	Country         string `json:"country,omitempty"`
-	City            string `json:"city,omitempty"`
-	Category        string `json:"category,omitempty"`
-	Operation       string `json:"operation,omitempty"`
-	CorrelationID   string `json:"correlation_id,omitempty"`
-	IsInteractive   bool   `json:"is_interactive,omitempty"`
-	OnPremSID       string `json:"on_prem_sid,omitempty"`
-	TenantID        string `json:"tenant_id,omitempty"`
-	ErrorCode       int    `json:"error_code,omitempty"`
-	UserAgent       string `json:"user_agent,omitempty"`
-	DeviceID        string `json:"device_id,omitempty"`
-	DeviceCompliant bool   `json:"device_compliant,omitempty"`
+	App           string `json:"app,omitempty"`
+	AppID         string `json:"app_id,omitempty"`
+	ClientApp     string `json:"client_app,omitempty"`
+	RiskLevel     string `json:"risk_level,omitempty"`
+	RiskState     string `json:"risk_state,omitempty"`
+	RiskEventType string `json:"risk_event_type,omitempty"`
+	CAStatus      string `json:"ca_status,omitempty"`
+	Country       string `json:"country,omitempty"`
+	City          string `json:"city,omitempty"`
+	// Latitude and Longitude are the sign-in's location.geoCoordinates in
+	// decimal degrees; both 0 means unknown.
+	Latitude        float64 `json:"latitude,omitempty"`
+	Longitude       float64 `json:"longitude,omitempty"`
+	Category        string  `json:"category,omitempty"`
+	Operation       string  `json:"operation,omitempty"`
+	CorrelationID   string  `json:"correlation_id,omitempty"`
+	IsInteractive   bool    `json:"is_interactive,omitempty"`
+	OnPremSID       string  `json:"on_prem_sid,omitempty"`
+	TenantID        string  `json:"tenant_id,omitempty"`
+	ErrorCode       int     `json:"error_code,omitempty"`
+	UserAgent       string  `json:"user_agent,omitempty"`
+	DeviceID        string  `json:"device_id,omitempty"`
+	DeviceCompliant bool    `json:"device_compliant,omitempty"`
 }
 
 // RPC is one DCE/RPC call seen on the wire (netsensor).
@@ -259,6 +263,10 @@ type DNSQuestion struct {
 	// IXFR, … (TYPEnnn when unknown).
 	Type string `json:"type,omitempty"`
 }
+
+// HasGeo reports whether the event carries a geo location (cloud.latitude
+// and cloud.longitude not both 0).
+func (c Cloud) HasGeo() bool { return c.Latitude != 0 || c.Longitude != 0 }
 
 // MarshalJSON adds the record kind "event" so mixed JSON-lines streams are
 // self-describing.

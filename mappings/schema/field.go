@@ -38,6 +38,13 @@ func boolStr(b bool) string {
 	return "false"
 }
 
+func floatStr(f float64) string {
+	if f == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
 func intStr(i int) string {
 	if i == 0 {
 		return ""
@@ -122,6 +129,8 @@ var fields = map[string]Getter{
 	"cloud.ca_status":              func(e *Event) string { return e.Cloud.CAStatus },
 	"cloud.country":                func(e *Event) string { return e.Cloud.Country },
 	"cloud.city":                   func(e *Event) string { return e.Cloud.City },
+	"cloud.latitude":               func(e *Event) string { return floatStr(e.Cloud.Latitude) },
+	"cloud.longitude":              func(e *Event) string { return floatStr(e.Cloud.Longitude) },
 	"cloud.category":               func(e *Event) string { return e.Cloud.Category },
 	"cloud.operation":              func(e *Event) string { return e.Cloud.Operation },
 	"cloud.correlation_id":         func(e *Event) string { return e.Cloud.CorrelationID },

@@ -21,6 +21,37 @@ type Incident struct {
 	Entities   Entities       `json:"entities"`
 	// Alerts are the member alerts in time order.
 	Alerts []AlertRef `json:"alerts"`
+	// Priority is the investigation priority of the incident's identities
+	// (highest score first), when scoring is on.
+	Priority []IdentityPriority `json:"priority,omitempty"`
+}
+
+// IdentityPriority is one identity's investigation priority score: the sum
+// of its alert and abnormal-activity points over the scoring window, its
+// percentile among every scored identity, and the factors that make it up.
+type IdentityPriority struct {
+	Identity string `json:"identity"`
+	Score    int    `json:"score"`
+	// Percentile is the share of scored identities whose score is lower or
+	// equal, 0–100 (MDI shows red at 90 and above).
+	Percentile int `json:"percentile"`
+	// Factors explain the score, largest contribution first.
+	Factors []PriorityFactor `json:"factors,omitempty"`
+}
+
+// PriorityFactor is one contribution to a priority score: the alerts of one
+// rule at one severity.
+type PriorityFactor struct {
+	// Kind is "alert", or "activity" for abnormal-activity rules (new
+	// values, impossible travel, …).
+	Kind      string    `json:"kind"`
+	RuleID    string    `json:"rule_id"`
+	Title     string    `json:"title"`
+	Severity  Severity  `json:"severity"`
+	Technique string    `json:"technique,omitempty"`
+	Count     int       `json:"count"`
+	Points    int       `json:"points"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // Incident statuses.

@@ -28,6 +28,8 @@ func fillAll(v reflect.Value) {
 		v.SetBool(true)
 	case reflect.Int:
 		v.SetInt(7)
+	case reflect.Float64:
+		v.SetFloat(1.5)
 	case reflect.Slice:
 		v.Set(reflect.ValueOf([]string{"a", "b"}))
 	case reflect.Map:
