@@ -49,6 +49,8 @@ type Config struct {
 	Metrics     Metrics              `yaml:"metrics"`
 	// Sinks is keyed by component id, decoded through Registry.Sinks.
 	Sinks map[string]Component `yaml:"sinks"`
+	// Response configures response actions and their guard rails.
+	Response Response `yaml:"response"`
 }
 
 // Component is one configured source or sink.
@@ -144,6 +146,7 @@ func Default() *Config {
 		Detections:  Detections{Rules: []string{BuiltinRules}, Sigma: []string{BuiltinRules}, Disabled: DefaultDisabled(), MaxKeysPerRule: DefaultMaxKeysPerRule},
 		Correlation: Correlation{Window: DefaultWindow, MaxOpenIncidents: DefaultMaxOpenIncidents},
 		Sinks:       map[string]Component{},
+		Response:    DefaultResponse(),
 	}
 }
 

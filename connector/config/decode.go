@@ -175,8 +175,10 @@ func (d *decoder) decodeRoot(root *yaml.Node, cfg *Config, reg Registry) {
 			d.components(v, "sources", "source", reg.Sources, cfg.Sources)
 		case "sinks":
 			d.components(v, "sinks", "sink", reg.Sinks, cfg.Sinks)
+		case "response":
+			d.decode(v, "response", reflect.ValueOf(&cfg.Response).Elem(), 0)
 		default:
-			d.unknown(k, "", key, []string{"state", "log", "metrics", "sources", "detections", "correlation", "sinks"})
+			d.unknown(k, "", key, []string{"state", "log", "metrics", "sources", "detections", "correlation", "sinks", "response"})
 		}
 	}
 }

@@ -73,6 +73,7 @@ func (c *Config) Validate() error {
 		v.add("sinks", errors.New("at least one sink is required"))
 	}
 	v.components("sinks", c.Sinks)
+	c.Response.validate(&v)
 	return errors.Join(v.errs...)
 }
 
