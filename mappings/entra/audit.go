@@ -92,7 +92,45 @@ func mapAudit(r *rec, ev *schema.Event) error {
 		}
 	}
 	ev.Directory.Operation = directoryOperation(str(o, "operationType"))
+	if ev.Target.Group == (schema.Group{}) {
+		ev.Target.Group = directoryRole(targets)
+	}
 	return nil
+}
+
+// directoryRole finds the directory role a role-management audit acts on:
+// the Role.DisplayName / Role.TemplateId modified properties of "Add member
+// to role" and its PIM variants, else a target of type Role. The role fills
+// target.group (name = display name, id = role template id when logged,
+// else the role's object id), so role and group rules read one field.
+func directoryRole(targets []any) schema.Group {
+	var g schema.Group
+	for _, t := range targets {
+		tr, ok := t.(map[string]any)
+		if !ok {
+			continue
+		}
+		if strings.EqualFold(str(tr, "type"), "Role") && g.Name == "" {
+			g = schema.Group{Name: str(tr, "displayName"), ID: str(tr, "id")}
+		}
+		for _, mp := range list(tr, "modifiedProperties") {
+			p, ok := mp.(map[string]any)
+			if !ok {
+				continue
+			}
+			switch v := unquote(str(p, "newValue")); str(p, "displayName") {
+			case "Role.DisplayName":
+				if v != "" {
+					g.Name = truncate(v, MaxOriginalValue)
+				}
+			case "Role.TemplateId":
+				if v != "" {
+					g.ID = truncate(v, MaxOriginalValue)
+				}
+			}
+		}
+	}
+	return g
 }
 
 // unquote decodes a JSON-encoded string value ("\"DirectorySync\"" →

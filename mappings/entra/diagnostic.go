@@ -30,6 +30,10 @@ func (m Mapper) FromDiagnosticRecord(raw []byte) (schema.Event, error) {
 	if err != nil {
 		return schema.Event{}, err
 	}
+	return m.fromDiagnosticObject(top)
+}
+
+func (m Mapper) fromDiagnosticObject(top map[string]any) (schema.Event, error) {
 	var env envelope
 	var props any
 	for k, v := range top { // envelope keys are matched case-insensitively

@@ -40,7 +40,8 @@
 // client_app, risk_level (riskLevelDuringSignIn, or riskLevelAggregated when
 // the former is empty or "none"), risk_state, risk_event_type (the
 // riskEventTypes_v2 list joined with ","), ca_status, country, city,
-// is_interactive, tenant_id, error_code, user_agent, device_id,
+// latitude / longitude (location.geoCoordinates; out-of-range values are
+// dropped), is_interactive, tenant_id, error_code, user_agent, device_id,
 // device_compliant, correlation_id; source.ip; event.outcome success when
 // status.errorCode is 0; event.reason = status.failureReason (success
 // sign-ins carry none); event.code = the error code; auth.protocol "legacy"
@@ -55,7 +56,10 @@
 // the first targetResources entry of type User is target.user, of type Group
 // target.group; the first target is directory.object (name, guid = id,
 // class = type); the first modifiedProperties entry is directory.attribute /
-// old_value / new_value (JSON-string values unquoted); operationType gives
+// old_value / new_value (JSON-string values unquoted); a directory role acted
+// on (the Role.DisplayName / Role.TemplateId modified properties of "Add
+// member to role", else a target of type Role) fills target.group with
+// name = role name and id = role template id; operationType gives
 // directory.operation; event.action is the activity as a slug
 // ("add-member-to-group"); cloud.category / operation are the audit category
 // and activityDisplayName.
@@ -84,6 +88,12 @@
 // sAMAccountName, user.id = SID, cloud.on_prem_sid = SID — and keeps the
 // cloud object id in Original["cloudObjectId"] (the raw "userId" stays too),
 // so on-prem and cloud alerts correlate on the same user key.
+//
+// # Reading files
+//
+// FromAny recognizes a record's shape by content (diagnostic record, or the
+// time property of each Graph resource), for JSON-lines files of exported or
+// forwarded Entra logs and rule samples.
 //
 // Mapping never panics; broken input gets an error wrapping ErrMalformed.
 package entra

@@ -114,6 +114,50 @@ func (m Mapper) FromRiskyUser(raw []byte) (schema.Event, error) {
 	return m.fromResource(raw, ResourceRiskyUser)
 }
 
+// FromAny maps one record whose shape is recognized by content: a
+// diagnostic record (it has "category" and "properties") or a Graph
+// resource recognized by its time property — createdDateTime (signIn),
+// activityDateTime (directoryAudit), detectedDateTime (riskDetection),
+// riskLastUpdatedDateTime (riskyUser). This is how JSON-lines files of
+// exported or forwarded Entra logs are read. Anything else is ErrMalformed.
+func FromAny(raw []byte) (schema.Event, error) { return Mapper{}.FromAny(raw) }
+
+// FromAny maps one record whose shape is recognized by content; see FromAny.
+func (m Mapper) FromAny(raw []byte) (schema.Event, error) {
+	obj, err := parseObject(raw)
+	if err != nil {
+		return schema.Event{}, err
+	}
+	hasCategory, hasProps := false, false
+	for k := range obj {
+		switch strings.ToLower(k) {
+		case "category":
+			hasCategory = true
+		case "properties":
+			hasProps = true
+		}
+	}
+	if hasCategory && hasProps {
+		return m.fromDiagnosticObject(obj)
+	}
+	canonicalize(obj)
+	for _, c := range anyShapes {
+		if _, ok := obj[c.key]; ok {
+			return m.mapResource(obj, c.resource, envelope{})
+		}
+	}
+	return schema.Event{}, fmt.Errorf("%w: not a sign-in, directory audit, risk detection, risky user or diagnostic record", ErrMalformed)
+}
+
+// anyShapes tells resources apart by their time property, in the order
+// FromAny tries them.
+var anyShapes = [...]struct{ key, resource string }{
+	{"createdDateTime", ResourceSignIn},
+	{"activityDateTime", ResourceDirectoryAudit},
+	{"detectedDateTime", ResourceRiskDetection},
+	{"riskLastUpdatedDateTime", ResourceRiskyUser},
+}
+
 func (m Mapper) fromResource(raw []byte, resource string) (schema.Event, error) {
 	obj, err := parseObject(raw)
 	if err != nil {

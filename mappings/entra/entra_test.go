@@ -256,6 +256,7 @@ func TestSignInFields(t *testing.T) {
 		Auth:   schema.Auth{Protocol: "oauth"},
 		Cloud: schema.Cloud{App: "Graph explorer", AppID: "de8bc8b5-d9f9-48b1-a8ad-b748da725064", ClientApp: "Browser",
 			RiskLevel: "none", RiskState: "none", CAStatus: "notApplied", Country: "US", City: "Redmond",
+			Latitude: 47.68050003051758, Longitude: -122.12094116210938,
 			Category: "SignInLogs", CorrelationID: "d79f5bee-5860-4832-928f-3133e22ae912", IsInteractive: true,
 			TenantID: testTenant},
 	}

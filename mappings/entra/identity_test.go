@@ -1,6 +1,7 @@
 package entra
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
@@ -115,5 +116,53 @@ func TestUserFromGraph(t *testing.T) {
 	}
 	if _, err := UserFromGraph([]byte(`{"userPrincipalName":"x"}`)); err == nil {
 		t.Error("user without id accepted")
+	}
+}
+
+// FromAny recognizes each shape by content and maps it as the dedicated
+// function does; unknown objects are malformed.
+func TestFromAnyDispatchesByShape(t *testing.T) {
+	cases := map[string]struct {
+		raw  string
+		kind schema.EventKind
+	}{
+		"signIn":         {`{"id":"s1","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":50126},"location":{"geoCoordinates":{"latitude":47.6,"longitude":-122.1}}}`, schema.KindCloudSignin},
+		"directoryAudit": {`{"id":"a1","activityDateTime":"2026-03-02T10:00:00Z","activityDisplayName":"Add member to role","category":"RoleManagement","targetResources":[{"id":"u1","type":"User","userPrincipalName":"x@b.c","modifiedProperties":[{"displayName":"Role.ObjectID","newValue":"\"r1\""},{"displayName":"Role.DisplayName","newValue":"\"Global Administrator\""},{"displayName":"Role.TemplateId","newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}]}]}`, schema.KindCloudAudit},
+		"riskDetection":  {`{"id":"r1","detectedDateTime":"2026-03-02T10:00:00Z","riskEventType":"anonymizedIPAddress"}`, schema.KindCloudRisk},
+		"riskyUser":      {`{"id":"u1","riskLastUpdatedDateTime":"2026-03-02T10:00:00Z","riskLevel":"high"}`, schema.KindCloudRisk},
+		"diagnostic":     {`{"time":"2026-03-02T10:00:00Z","category":"SignInLogs","properties":{"id":"s2","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":0}}}`, schema.KindCloudSignin},
+	}
+	for name, c := range cases {
+		ev, err := FromAny([]byte(c.raw))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if ev.Event.Kind != c.kind {
+			t.Errorf("%s: kind %s, want %s", name, ev.Event.Kind, c.kind)
+		}
+		switch name {
+		case "signIn":
+			if ev.Cloud.Latitude != 47.6 || ev.Cloud.Longitude != -122.1 || !ev.Cloud.HasGeo() {
+				t.Errorf("signIn geo: %v, %v", ev.Cloud.Latitude, ev.Cloud.Longitude)
+			}
+			want, _ := FromSignIn([]byte(c.raw))
+			if want.ID != ev.ID {
+				t.Error("FromAny and FromSignIn disagree on the id")
+			}
+		case "directoryAudit":
+			if ev.Target.Group.Name != "Global Administrator" || ev.Target.Group.ID != "62e90394-69f5-4237-9190-012177145e10" {
+				t.Errorf("role target: %+v", ev.Target.Group)
+			}
+		}
+	}
+	for _, bad := range []string{`{"id":"x"}`, `[1]`, `{"category":"SignInLogs"}`} {
+		if _, err := FromAny([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err %v, want ErrMalformed", bad, err)
+		}
+	}
+	// Out-of-range coordinates are unknown, not garbage.
+	ev, err := FromSignIn([]byte(`{"id":"s3","createdDateTime":"2026-03-02T10:00:00Z","location":{"geoCoordinates":{"latitude":123,"longitude":5}}}`))
+	if err != nil || ev.Cloud.HasGeo() {
+		t.Errorf("out-of-range geo kept: %v %v", ev.Cloud, err)
 	}
 }

@@ -34,6 +34,7 @@ func mapRiskDetection(r *rec, ev *schema.Event) error {
 	loc := obj(o, "location")
 	c.Country = str(loc, "countryOrRegion")
 	c.City = str(loc, "city")
+	c.Latitude, c.Longitude = geo(loc)
 	c.UserAgent = additionalInfo(o["additionalInfo"], "userAgent")
 	return nil
 }

@@ -113,6 +113,7 @@ func mapSignIn(r *rec, ev *schema.Event) error {
 	loc := obj(o, "location")
 	c.Country = str(loc, "countryOrRegion")
 	c.City = str(loc, "city")
+	c.Latitude, c.Longitude = geo(loc)
 	c.IsInteractive = boolean(o, "isInteractive")
 	c.UserAgent = str(o, "userAgent")
 	dev := obj(o, "deviceDetail")
@@ -121,6 +122,18 @@ func mapSignIn(r *rec, ev *schema.Event) error {
 	c.CorrelationID = str(o, "correlationId")
 	c.OnPremSID = str(o, "onPremisesSecurityIdentifier")
 	return nil
+}
+
+// geo reads location.geoCoordinates as decimal degrees; out-of-range or
+// missing coordinates give 0, 0 (unknown).
+func geo(loc map[string]any) (lat, lon float64) {
+	g := obj(loc, "geoCoordinates")
+	la, err1 := strconv.ParseFloat(str(g, "latitude"), 64)
+	lo, err2 := strconv.ParseFloat(str(g, "longitude"), 64)
+	if err1 != nil || err2 != nil || la < -90 || la > 90 || lo < -180 || lo > 180 {
+		return 0, 0
+	}
+	return la, lo
 }
 
 // signInCategory derives the diagnostic category of a Graph sign-in, so
