@@ -82,6 +82,8 @@ type Rule struct {
 	// Within is how far back a missing_predecessor rule looks for the
 	// predecessor; Grace is how long it waits for a late one.
 	Within, Grace time.Duration
+	// Response is the rule's response block (nil: none).
+	Response *RuleResponse
 
 	tacticName    string
 	techniqueName string
@@ -152,6 +154,8 @@ type ruleFile struct {
 	Key         yaml.Node `yaml:"key"`
 	Within      string    `yaml:"within"`
 	Grace       string    `yaml:"grace"`
+	// response
+	Response *responseFile `yaml:"response"`
 }
 
 type stepFile struct {
@@ -306,6 +310,7 @@ func (c *compiler) compile(rf *ruleFile) *Rule {
 		}
 	}
 	c.compileKind(r, rf)
+	r.Response = c.compileResponse(rf.Response)
 
 	for i, t := range rf.Tests {
 		switch {
