@@ -25,7 +25,14 @@
 //     until the engine's event time passes their time plus grace; nothing
 //     is judged before learning has passed since the rule's first event;
 //     one alert per key per within. Flush judges what is still waiting at
-//     the end of a finite input.
+//     the end of a finite input;
+//   - travel: impossible travel. For each group_by key (a user) the last
+//     located event (cloud.latitude / cloud.longitude) is held; a new one
+//     within window of it that lies at least min_distance km away and
+//     needs more than max_speed km/h to reach fires one alert (evidence:
+//     both events; values: both places), then the key is suppressed for
+//     window. Events without a location are skipped (SkippedEmptyValue).
+//     Known VPN egress ranges are excluded with tuning exclude_ips.
 //
 // A rule's where block is a map of field path (see schema.Field) to a value
 // or a list of values (any of); every entry must hold. A path may carry one

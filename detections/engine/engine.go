@@ -162,6 +162,8 @@ func (e *Engine) newEvaluator(r *Rule, tune *ruleTune) evaluator {
 		return newNVEval(r, tune, e.maxKeys)
 	case KindMissingPredecessor:
 		return newMPEval(r, tune, e.maxKeys)
+	case KindTravel:
+		return newTravelEval(r, tune, e.maxKeys)
 	}
 	return nil
 }

@@ -111,7 +111,7 @@ func TestParseNewKindErrors(t *testing.T) {
 		{"missing key unknown", strings.Replace(missingRule, "key: [user.name]", "key: { event: [user.name], pred: [user.name] }", 1), []string{`unknown key "pred"`}},
 		{"missing no within", strings.Replace(missingRule, "within: 10h\n", "", 1), []string{"within: required"}},
 		{"missing group_by", missingRule + "group_by: [user.name]\n", []string{"group_by: not allowed for kind missing_predecessor"}},
-		{"unknown kind", strings.Replace(missingRule, "kind: missing_predecessor", "kind: travel", 1), []string{`kind "travel"`, "missing_predecessor"}},
+		{"unknown kind", strings.Replace(missingRule, "kind: missing_predecessor", "kind: teleport", 1), []string{`kind "teleport"`, "missing_predecessor"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

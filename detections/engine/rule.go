@@ -35,7 +35,7 @@ const (
 )
 
 // kinds lists every rule kind, for error messages.
-var kinds = []string{KindMatch, KindThreshold, KindDistinct, KindSequence, KindNewValue, KindMissingPredecessor}
+var kinds = []string{KindMatch, KindThreshold, KindDistinct, KindSequence, KindNewValue, KindMissingPredecessor, KindTravel}
 
 // Rule statuses.
 const (
@@ -52,7 +52,7 @@ type Rule struct {
 	Title       string
 	Status      string
 	Description string
-	Kind        string // match | threshold | distinct | sequence | new_value | missing_predecessor
+	Kind        string // match | threshold | distinct | sequence | new_value | missing_predecessor | travel
 	Severity    schema.Severity
 	Tactic      string // ATT&CK tactic id, e.g. TA0006
 	Technique   string // ATT&CK technique id, e.g. T1558.003
@@ -82,6 +82,8 @@ type Rule struct {
 	// Within is how far back a missing_predecessor rule looks for the
 	// predecessor; Grace is how long it waits for a late one.
 	Within, Grace time.Duration
+	// MaxSpeed (km/h) and MinDistance (km) are a travel rule's limits.
+	MaxSpeed, MinDistance float64
 	// Response is the rule's response block (nil: none).
 	Response *RuleResponse
 
@@ -154,6 +156,9 @@ type ruleFile struct {
 	Key         yaml.Node `yaml:"key"`
 	Within      string    `yaml:"within"`
 	Grace       string    `yaml:"grace"`
+	// travel
+	MaxSpeed    float64 `yaml:"max_speed"`
+	MinDistance float64 `yaml:"min_distance"`
 	// response
 	Response *responseFile `yaml:"response"`
 }
@@ -361,10 +366,12 @@ var kindKeys = []struct {
 	key   string
 	kinds []string
 }{
-	{"group_by", []string{KindThreshold, KindDistinct, KindSequence, KindNewValue}},
+	{"group_by", []string{KindThreshold, KindDistinct, KindSequence, KindNewValue, KindTravel}},
 	{"distinct", []string{KindThreshold, KindDistinct}},
 	{"threshold", []string{KindThreshold, KindDistinct}},
-	{"window", []string{KindThreshold, KindDistinct, KindSequence}},
+	{"window", []string{KindThreshold, KindDistinct, KindSequence, KindTravel}},
+	{"max_speed", []string{KindTravel}},
+	{"min_distance", []string{KindTravel}},
 	{"steps", []string{KindSequence}},
 	{"new_value", []string{KindNewValue}},
 	{"learning", []string{KindNewValue, KindMissingPredecessor}},
@@ -414,6 +421,8 @@ func (c *compiler) compileKind(r *Rule, rf *ruleFile) {
 		c.compileNewValue(r, rf)
 	case KindMissingPredecessor:
 		c.compileMissingPredecessor(r, rf)
+	case KindTravel:
+		c.compileTravel(r, rf)
 	case "":
 		c.errf("kind", "kind: required (%s)", strings.Join(kinds, ", "))
 	default:

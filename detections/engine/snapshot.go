@@ -47,6 +47,9 @@ type keySnap struct {
 	DoneValues []string   `json:"done_values,omitempty"`
 	// missing_predecessor
 	Pred int64 `json:"pred,omitempty"`
+	// travel: the held location
+	Lat float64 `json:"lat,omitempty"`
+	Lon float64 `json:"lon,omitempty"`
 }
 
 type evidSnap struct {
@@ -78,6 +81,8 @@ func (r *Rule) shape() string {
 		parts = append(parts, r.NewValue, r.Learning.String(), r.Forget.String(), fmt.Sprint(r.MaxValues))
 	case KindMissingPredecessor:
 		parts = append(parts, strings.Join(r.PredecessorKey, ","), r.Within.String(), r.Grace.String(), r.Learning.String())
+	case KindTravel:
+		parts = append(parts, fmt.Sprint(r.MaxSpeed), fmt.Sprint(r.MinDistance))
 	}
 	return strings.Join(parts, "|")
 }
