@@ -161,3 +161,32 @@ func directoryOperation(op string) string {
 		return strings.ToLower(op)
 	}
 }
+
+// OriginalModifiedPrefix starts the Original keys under which a directory
+// audit's modified properties are kept by name: "modified.Role.DisplayName",
+// "modified.ConsentAction.Permissions", "modified.ConditionalAccessPolicy".
+// The value is the property's newValue with JSON-string quoting removed;
+// when several targets modify the same property the first one wins. Rules
+// match these instead of positional keys such as
+// "targetResources.0.modifiedProperties.4.newValue".
+const OriginalModifiedPrefix = "modified."
+
+func addModified(fields map[string]string, o map[string]any) {
+	for _, t := range list(o, "targetResources") {
+		tr, ok := t.(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, mp := range list(tr, "modifiedProperties") {
+			p, ok := mp.(map[string]any)
+			name := str(p, "displayName")
+			if !ok || name == "" {
+				continue
+			}
+			k := OriginalModifiedPrefix + name
+			if _, dup := fields[k]; !dup {
+				fields[k] = unquote(str(p, "newValue"))
+			}
+		}
+	}
+}

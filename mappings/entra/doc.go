@@ -89,6 +89,10 @@
 // cloud object id in Original["cloudObjectId"] (the raw "userId" stays too),
 // so on-prem and cloud alerts correlate on the same user key.
 //
+// Directory audits also keep each modified property's new value by name,
+// under "modified.<displayName>" (OriginalModifiedPrefix), so rules need no
+// positional keys.
+//
 // # Reading files
 //
 // FromAny recognizes a record's shape by content (diagnostic record, or the

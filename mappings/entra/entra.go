@@ -203,6 +203,9 @@ func (m Mapper) mapResource(obj map[string]any, resource string, env envelope) (
 	for k, v := range obj {
 		flatten(fields, k, v, 0)
 	}
+	if resource == ResourceDirectoryAudit {
+		addModified(fields, obj)
+	}
 	ev.Original = capOriginal(fields)
 	return ev, nil
 }
