@@ -72,6 +72,15 @@ type Dissector interface {
 	NewHandler(c *Conv) Handler
 }
 
+// Sniffer is a Dissector that can also recognize its protocol by content
+// on TCP ports no dissector claims (DCE/RPC on dynamic ports): Sniff sees
+// the first payload of a segment and reports whether the conversation is
+// its protocol. It must be cheap and strict: it runs on unclaimed traffic.
+type Sniffer interface {
+	Dissector
+	Sniff(payload []byte) bool
+}
+
 // Handler decodes one conversation. Its methods are called from a single
 // goroutine: Data and Gap any number of times, then Close exactly once.
 // The byte slices passed to Data are only valid during the call.
@@ -108,6 +117,18 @@ func NewRegistry(ds ...Dissector) (*Registry, error) {
 		r.list = append(r.list, d)
 	}
 	return r, nil
+}
+
+// Sniffers lists the registered dissectors that recognize TCP
+// conversations by content, in registration order.
+func (r *Registry) Sniffers() []Sniffer {
+	var out []Sniffer
+	for _, d := range r.list {
+		if s, ok := d.(Sniffer); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Dissectors lists the registered dissectors in registration order.
