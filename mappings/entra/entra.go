@@ -116,9 +116,9 @@ func (m Mapper) FromRiskyUser(raw []byte) (schema.Event, error) {
 
 // FromAny maps one record whose shape is recognized by content: a
 // diagnostic record (it has "category" and "properties") or a Graph
-// resource recognized by its time property — createdDateTime (signIn),
-// activityDateTime (directoryAudit), detectedDateTime (riskDetection),
-// riskLastUpdatedDateTime (riskyUser). This is how JSON-lines files of
+// resource recognized by its time property — detectedDateTime
+// (riskDetection, which also has an activityDateTime), riskLastUpdatedDateTime
+// (riskyUser), createdDateTime (signIn), activityDateTime (directoryAudit). This is how JSON-lines files of
 // exported or forwarded Entra logs are read. Anything else is ErrMalformed.
 func FromAny(raw []byte) (schema.Event, error) { return Mapper{}.FromAny(raw) }
 
@@ -152,10 +152,10 @@ func (m Mapper) FromAny(raw []byte) (schema.Event, error) {
 // anyShapes tells resources apart by their time property, in the order
 // FromAny tries them.
 var anyShapes = [...]struct{ key, resource string }{
+	{"detectedDateTime", ResourceRiskDetection}, // risk detections also carry activityDateTime
+	{"riskLastUpdatedDateTime", ResourceRiskyUser},
 	{"createdDateTime", ResourceSignIn},
 	{"activityDateTime", ResourceDirectoryAudit},
-	{"detectedDateTime", ResourceRiskDetection},
-	{"riskLastUpdatedDateTime", ResourceRiskyUser},
 }
 
 func (m Mapper) fromResource(raw []byte, resource string) (schema.Event, error) {

@@ -128,7 +128,7 @@ func TestFromAnyDispatchesByShape(t *testing.T) {
 	}{
 		"signIn":         {`{"id":"s1","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":50126},"location":{"geoCoordinates":{"latitude":47.6,"longitude":-122.1}}}`, schema.KindCloudSignin},
 		"directoryAudit": {`{"id":"a1","activityDateTime":"2026-03-02T10:00:00Z","activityDisplayName":"Add member to role","category":"RoleManagement","targetResources":[{"id":"u1","type":"User","userPrincipalName":"x@b.c","modifiedProperties":[{"displayName":"Role.ObjectID","newValue":"\"r1\""},{"displayName":"Role.DisplayName","newValue":"\"Global Administrator\""},{"displayName":"Role.TemplateId","newValue":"\"62e90394-69f5-4237-9190-012177145e10\""}]}]}`, schema.KindCloudAudit},
-		"riskDetection":  {`{"id":"r1","detectedDateTime":"2026-03-02T10:00:00Z","riskEventType":"anonymizedIPAddress"}`, schema.KindCloudRisk},
+		"riskDetection":  {`{"id":"r1","activityDateTime":"2026-03-02T09:59:00Z","detectedDateTime":"2026-03-02T10:00:00Z","riskEventType":"anonymizedIPAddress"}`, schema.KindCloudRisk},
 		"riskyUser":      {`{"id":"u1","riskLastUpdatedDateTime":"2026-03-02T10:00:00Z","riskLevel":"high"}`, schema.KindCloudRisk},
 		"diagnostic":     {`{"time":"2026-03-02T10:00:00Z","category":"SignInLogs","properties":{"id":"s2","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"a@b.c","status":{"errorCode":0}}}`, schema.KindCloudSignin},
 	}
