@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/castellan-itdr/castellan/mappings/entra"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/mappings/windows"
 )
@@ -13,10 +14,20 @@ import (
 // --events` writes (schema.Event marshals "kind" first).
 var eventRecordPrefix = []byte(`{"kind":"event"`)
 
+// entraMarkers are property names only Entra ID records carry: the time
+// property of each Graph resource, and a diagnostic record's payload.
+var entraMarkers = [][]byte{
+	[]byte(`"createdDateTime"`), []byte(`"activityDateTime"`), []byte(`"detectedDateTime"`),
+	[]byte(`"riskLastUpdatedDateTime"`), []byte(`"properties"`),
+}
+
 // DecodeSample decodes one line of a rule sample. A line written by
 // `castellan replay --events` (a normalized event record, as the network
 // sensor's samples are: their source is a capture, not a JSON log) decodes
-// as that event; any other line decodes as a Windows event in JSON.
+// as that event; an Entra ID record (a Graph signIn, directoryAudit,
+// riskDetection or riskyUser, or an Event Hubs diagnostic record, see
+// entra.FromAny) as the entra mapping reads it; any other line decodes as a
+// Windows event in JSON.
 func DecodeSample(line []byte) (schema.Event, error) {
 	if bytes.HasPrefix(line, eventRecordPrefix) {
 		var ev schema.Event
@@ -24,6 +35,11 @@ func DecodeSample(line []byte) (schema.Event, error) {
 			return schema.Event{}, fmt.Errorf("rules: event record: %w", err)
 		}
 		return ev, nil
+	}
+	for _, m := range entraMarkers {
+		if bytes.Contains(line, m) {
+			return entra.FromAny(line)
+		}
 	}
 	return windows.DecodeJSONEvent(line, "sample")
 }
