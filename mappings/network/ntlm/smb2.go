@@ -38,18 +38,18 @@ func (SMB2) Ports() []network.Port {
 // NewHandler returns the state of one SMB connection.
 func (SMB2) NewHandler(c *network.Conv) network.Handler {
 	return &smbHandler{conv: c, bufs: [2]*network.Buffer{c.NewBuffer(MaxSMBMessage), c.NewBuffer(MaxSMBMessage)},
-		pending: map[uint64]pendingAuth{}}
+		setups: NewSessionSetups(c)}
 }
 
 type pendingAuth struct {
-	ev schema.Event
+	ev      schema.Event
+	session uint64
 }
 
 type smbHandler struct {
 	conv      *network.Conv
 	bufs      [2]*network.Buffer
-	pending   map[uint64]pendingAuth // AUTHENTICATEs by SMB2 MessageId
-	order     []uint64
+	setups    *SessionSetups
 	encrypted bool
 }
 
@@ -78,14 +78,7 @@ func (h *smbHandler) Data(dir network.Direction, ts time.Time, b []byte) {
 
 func (h *smbHandler) Gap(dir network.Direction) { h.bufs[dir].Gap() }
 
-func (h *smbHandler) Close(time.Time) {
-	for _, id := range h.order {
-		if p, ok := h.pending[id]; ok {
-			h.conv.Emit(p.ev)
-		}
-	}
-	h.pending, h.order = nil, nil
-}
+func (h *smbHandler) Close(time.Time) { h.setups.Close() }
 
 func (h *smbHandler) message(ts time.Time, m []byte) {
 	if len(m) < 4 {
@@ -131,6 +124,52 @@ func (h *smbHandler) command(ts time.Time, m []byte) {
 	if binary.LittleEndian.Uint16(m[12:]) != smb2SessionSetup {
 		return
 	}
+	h.setups.Command(ts, m)
+}
+
+// maxSessionUsers caps the session → user map of one connection.
+const maxSessionUsers = 1024
+
+// SessionSetups follows NTLMSSP in the SMB2 SESSION_SETUP commands of one
+// connection: CHALLENGEs teach the server's name, AUTHENTICATEs become
+// ntlm_auth events completed by the server's final status, and the user
+// of each authenticated session is remembered for the session's later
+// commands (package smb names the caller of named-pipe RPC with it).
+type SessionSetups struct {
+	conv    *network.Conv
+	pending map[uint64]pendingAuth // AUTHENTICATEs by SMB2 MessageId
+	order   []uint64
+	users   map[uint64]schema.User // by SessionId
+}
+
+// NewSessionSetups returns the SESSION_SETUP state of one connection.
+func NewSessionSetups(c *network.Conv) *SessionSetups {
+	return &SessionSetups{conv: c, pending: map[uint64]pendingAuth{}, users: map[uint64]schema.User{}}
+}
+
+// User returns the user that authenticated SMB2 session id with NTLM, when
+// the exchange was seen and did not fail.
+func (s *SessionSetups) User(session uint64) (schema.User, bool) {
+	u, ok := s.users[session]
+	return u, ok
+}
+
+// Close emits the AUTHENTICATEs still unanswered (outcome unknown).
+func (s *SessionSetups) Close() {
+	for _, id := range s.order {
+		if p, ok := s.pending[id]; ok {
+			s.conv.Emit(p.ev)
+		}
+	}
+	s.pending, s.order = map[uint64]pendingAuth{}, nil
+}
+
+// Command decodes one SESSION_SETUP request or response: m is the whole
+// SMB2 command, starting at its 64-byte header.
+func (s *SessionSetups) Command(ts time.Time, m []byte) {
+	if len(m) < smb2HeaderLen {
+		return
+	}
 	status := binary.LittleEndian.Uint32(m[8:])
 	flags := binary.LittleEndian.Uint32(m[16:])
 	msgID := binary.LittleEndian.Uint64(m[24:])
@@ -141,10 +180,13 @@ func (h *smbHandler) command(ts time.Time, m []byte) {
 		}
 		off = int(binary.LittleEndian.Uint16(m[smb2HeaderLen+4:]))
 		l = int(binary.LittleEndian.Uint16(m[smb2HeaderLen+6:]))
-		if p, ok := h.pending[msgID]; ok && status != statusMoreProcessing {
-			delete(h.pending, msgID)
+		if p, ok := s.pending[msgID]; ok && status != statusMoreProcessing {
+			delete(s.pending, msgID)
 			SetStatus(&p.ev, status)
-			h.conv.Emit(p.ev)
+			if status != 0 {
+				delete(s.users, p.session)
+			}
+			s.conv.Emit(p.ev)
 		}
 	} else {
 		if len(m) < smb2HeaderLen+16 {
@@ -163,21 +205,25 @@ func (h *smbHandler) command(ts time.Time, m []byte) {
 	}
 	nm, err := Parse(blob[i:])
 	if err != nil {
-		h.conv.Malformed()
+		s.conv.Malformed()
 		return
 	}
 	switch nm.Type {
 	case TypeChallenge:
-		Learn(h.conv, &nm)
+		Learn(s.conv, &nm)
 	case TypeAuthenticate:
-		ev := Event(h.conv, ts, h.conv.NextIndex(), &nm, "smb2")
-		ev.Original["SessionId"] = "0x" + hex64(binary.LittleEndian.Uint64(m[40:]))
-		if len(h.pending) >= maxSMBPending {
-			h.conv.Emit(ev)
+		session := binary.LittleEndian.Uint64(m[40:])
+		ev := Event(s.conv, ts, s.conv.NextIndex(), &nm, "smb2")
+		ev.Original["SessionId"] = "0x" + hex64(session)
+		if _, known := s.users[session]; !nm.Anonymous() && (known || len(s.users) < maxSessionUsers) {
+			s.users[session] = ev.User
+		}
+		if len(s.pending) >= maxSMBPending {
+			s.conv.Emit(ev)
 			return
 		}
-		h.pending[msgID] = pendingAuth{ev: ev}
-		h.order = append(h.order, msgID)
+		s.pending[msgID] = pendingAuth{ev: ev, session: session}
+		s.order = append(s.order, msgID)
 	}
 }
 
