@@ -252,6 +252,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 
 // serveData answers a request that passed authentication and faults.
 func (s *Server) serveData(w http.ResponseWriter, r *http.Request) int {
+	if status, ok := s.serveAction(w, r); ok { // actions.go
+		return status
+	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/v1.0/")
 	s.mu.Lock()
 	c := s.cols[path]
