@@ -566,7 +566,7 @@ func baseAlert(r *Rule, ev *schema.Event) schema.Alert {
 	return schema.Alert{
 		Rule: schema.RuleRef{
 			ID: r.ID, Title: r.Title, Description: r.Description, Kind: r.Kind,
-			MDI: slices.Clone(r.MDI),
+			MDI: slices.Clone(r.MDI), Distinct: r.Distinct,
 		},
 		Severity:  r.Severity,
 		RiskScore: r.Severity.RiskScore(),

@@ -38,6 +38,9 @@ type RuleRef struct {
 	Description string `json:"description,omitempty"`
 	Kind        string `json:"kind,omitempty"`
 	MDI         []int  `json:"mdi,omitempty"`
+	// Distinct names the field whose distinct values Alert.Values holds
+	// (distinct-count rules), e.g. target.service for Kerberoasting.
+	Distinct string `json:"distinct,omitempty"`
 }
 
 // Threat is the ATT&CK mapping, ECS threat.* shaped.
