@@ -11,8 +11,8 @@ const testDomainSID = "S-1-5-21-1-2-3"
 // computer C with primary group 516.
 func nestedSnapshot() *Snapshot {
 	return &Snapshot{
-		Domain: Domain{DN: "DC=lab,DC=test", SID: testDomainSID},
-		Users: []User{{Account: Account{DN: "CN=U,DC=lab,DC=test", SAMAccountName: "u", SID: testDomainSID + "-1105", PrimaryGroupID: 513, MemberOf: []string{"CN=B,DC=lab,DC=test"}}}},
+		Domain:    Domain{DN: "DC=lab,DC=test", SID: testDomainSID},
+		Users:     []User{{Account: Account{DN: "CN=U,DC=lab,DC=test", SAMAccountName: "u", SID: testDomainSID + "-1105", PrimaryGroupID: 513, MemberOf: []string{"CN=B,DC=lab,DC=test"}}}},
 		Computers: []Computer{{Account: Account{DN: "CN=DC1,DC=lab,DC=test", SAMAccountName: "DC1$", SID: testDomainSID + "-1000", PrimaryGroupID: 516}, IsDC: true}},
 		Groups: []Group{
 			{DN: "CN=A,DC=lab,DC=test", Name: "A", SID: testDomainSID + "-1101", Members: []string{"CN=B,DC=lab,DC=test"}},
