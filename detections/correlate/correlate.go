@@ -365,7 +365,7 @@ func EntityKeys(a schema.Alert) []string {
 	for _, f := range fields {
 		v := a.GroupKey[f]
 		switch f {
-		case "user.name", "target.user.name":
+		case "user.name", "target.user.name", "user.upn", "target.user.upn":
 			add("user", v)
 			userKeyed = true
 		case "user.id", "target.user.id":
@@ -381,7 +381,25 @@ func EntityKeys(a schema.Alert) []string {
 		add("ip", a.Source.IP)
 		add("host", a.Source.Hostname)
 	}
+	// The accounts a distinct-count rule counted as targets are victims of
+	// the same attack (the service accounts a Kerberoasting burst asked
+	// tickets for): a later alert on one of them — its password cracked
+	// and used, on-prem or, joined by identity, in the cloud — belongs to
+	// this incident. Sprayed accounts (distinct user.name) are not joined.
+	if victimField(a.Rule.Distinct) {
+		for _, v := range a.Values {
+			add("user", v)
+		}
+	}
 	return keys
+}
+
+func victimField(f string) bool {
+	switch f {
+	case "target.service", "target.user.name", "target.user.upn":
+		return true
+	}
+	return false
 }
 
 func entityKey(prefix, v string) string {

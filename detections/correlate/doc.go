@@ -10,5 +10,13 @@
 // fields (a password spray grouped by source.ip is about that IP, not about
 // the sprayed accounts), plus the source IP and host of the evidence when the
 // rule is grouped by a user (the actor's machine); for a match rule, the
-// acting user and the source IP and host.
+// acting user and the source IP and host. A distinct-count rule over target
+// accounts (Kerberoasting's target.service) adds the accounts it counted:
+// they are the attack's victims.
+//
+// Hybrid identities: accounts are joined by user.name. Enrichment
+// (entities.Identities) rewrites a cloud event whose Entra user is linked to
+// an AD account — by onPremisesSecurityIdentifier, UPN, object id or
+// sAMAccountName — to the on-prem name and SID, so an on-prem alert and a
+// cloud alert on one person land in one incident.
 package correlate
