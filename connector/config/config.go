@@ -107,6 +107,13 @@ type Detections struct {
 	DomainControllers []string `yaml:"domain_controllers"`
 	// Honeytokens lists account names whose any use is suspicious.
 	Honeytokens []string `yaml:"honeytokens"`
+	// Identities is a static identity mapping file (YAML or JSON) linking
+	// Entra ID users to their AD accounts — users: [{upn, object_id,
+	// on_prem_sid, sam_account_name, domain}] — so the cloud events of a
+	// listed user carry the on-prem account and correlate with on-prem
+	// alerts. Links are also learned from events (on-prem SIDs, the
+	// sign-ins' onPremisesSecurityIdentifier). Read at startup.
+	Identities string `yaml:"identities"`
 	// MaxKeysPerRule bounds the state one rule keeps (group keys).
 	MaxKeysPerRule int `yaml:"max_keys_per_rule"`
 	// Tuning maps a rule id (or "*" for every rule) to exclusions and a
