@@ -14,6 +14,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/config"
+	"github.com/castellan-itdr/castellan/connector/respond"
 	"github.com/castellan-itdr/castellan/connector/state"
 	"github.com/castellan-itdr/castellan/connector/telemetry"
 	"github.com/castellan-itdr/castellan/mappings/schema"
@@ -33,6 +34,9 @@ type Options struct {
 	MaxQueued int
 	// Sender tunes every sink's delivery loop (zero = defaults).
 	Sender delivery.SenderConfig
+	// Responder runs rules' response blocks; nil builds one from the
+	// response config when some rule has a response block (respond.go).
+	Responder *respond.Responder
 }
 
 // Pipeline is the daemon: sources, processor, state, sinks.
@@ -43,6 +47,7 @@ type Pipeline struct {
 
 	store   *state.Store
 	proc    *Processor
+	resp    *alertResponse // nil: no rule has a response block
 	sinks   []*sinkRunner
 	sources []*sourceRunner
 
@@ -91,7 +96,11 @@ func New(cfg *config.Config, opts Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pipeline{cfg: cfg, opts: opts, log: opts.Logger, proc: proc, fatal: make(chan error, 1)}, nil
+	resp, err := newAlertResponse(cfg, proc.Rules(), opts.Responder, opts.Counters)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{cfg: cfg, opts: opts, log: opts.Logger, proc: proc, resp: resp, fatal: make(chan error, 1)}, nil
 }
 
 // Processor returns the pipeline's processor (for inspection in tests and the CLI).
@@ -301,11 +310,16 @@ func (p *Pipeline) consume(ctx context.Context, sourceID string, b component.Bat
 	emit := func(r schema.Record) {
 		emitted++
 		add(r)
+		p.resp.note(r)
 	}
 	if endOfInput {
 		p.proc.Flush(emit)
 	} else {
 		p.proc.Process(b.Events, emit)
+	}
+	for _, a := range p.resp.run(ctx) { // response actions commit with their alerts
+		emitted++
+		add(a)
 	}
 	if p.eventOut {
 		for i := range b.Events {
