@@ -35,6 +35,9 @@ type Validator interface{ Validate() error }
 type Registry struct {
 	Sources map[string]func() Validator
 	Sinks   map[string]func() Validator
+	// Posture maps the collectors of the posture section ("ldap", and
+	// "entra" when one is registered) to their default configs.
+	Posture map[string]func() Validator
 }
 
 // Config is the whole decoded configuration.
@@ -51,6 +54,9 @@ type Config struct {
 	Sinks map[string]Component `yaml:"sinks"`
 	// Response configures response actions and their guard rails.
 	Response Response `yaml:"response"`
+	// Posture configures identity posture assessment (zero without a
+	// posture section).
+	Posture Posture `yaml:"posture,omitempty"`
 }
 
 // Component is one configured source or sink.

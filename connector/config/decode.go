@@ -177,8 +177,10 @@ func (d *decoder) decodeRoot(root *yaml.Node, cfg *Config, reg Registry) {
 			d.components(v, "sinks", "sink", reg.Sinks, cfg.Sinks)
 		case "response":
 			d.decode(v, "response", reflect.ValueOf(&cfg.Response).Elem(), 0)
+		case "posture":
+			d.posture(v, &cfg.Posture, reg.Posture)
 		default:
-			d.unknown(k, "", key, []string{"state", "log", "metrics", "sources", "detections", "correlation", "sinks", "response"})
+			d.unknown(k, "", key, []string{"state", "log", "metrics", "sources", "detections", "correlation", "sinks", "response", "posture"})
 		}
 	}
 }

@@ -74,6 +74,7 @@ func (c *Config) Validate() error {
 	}
 	v.components("sinks", c.Sinks)
 	c.Response.validate(&v)
+	c.Posture.validate(&v, c.Sinks)
 	return errors.Join(v.errs...)
 }
 
