@@ -12,9 +12,11 @@ import (
 	"github.com/castellan-itdr/castellan/detections/correlate"
 	"github.com/castellan-itdr/castellan/detections/engine"
 	"github.com/castellan-itdr/castellan/detections/entities"
+	"github.com/castellan-itdr/castellan/detections/priority"
 	"github.com/castellan-itdr/castellan/detections/rules"
 	"github.com/castellan-itdr/castellan/detections/sigma"
 	"github.com/castellan-itdr/castellan/detections/sigmarules"
+	"github.com/castellan-itdr/castellan/mappings/entra"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -23,9 +25,11 @@ import (
 // produce the same alerts for the same input. Not safe for concurrent use.
 type Processor struct {
 	ents  *entities.Store
+	ids   *entities.Identities // cloud ↔ on-prem identity join
 	eng   *engine.Engine
 	sigma *sigma.Set // nil without Sigma rules
 	corr  *correlate.Correlator
+	prio  *priority.Tracker // identity investigation priority
 	// SigmaProblems lists Sigma rules that were not loaded, and why.
 	SigmaProblems []sigma.Problem
 }
@@ -127,10 +131,18 @@ func NewProcessorWithRules(cfg *config.Config, rs []*engine.Rule) (*Processor, e
 	if err != nil {
 		return nil, err
 	}
+	var users []entra.DirectoryUser
+	if cfg.Detections.Identities != "" {
+		if users, err = entities.LoadIdentities(cfg.Detections.Identities); err != nil {
+			return nil, fmt.Errorf("detections.identities: %w", err)
+		}
+	}
 	p := &Processor{
 		ents: entities.New(entities.Options{DomainControllers: cfg.Detections.DomainControllers, Honeytokens: cfg.Detections.Honeytokens}),
+		ids:  entities.NewIdentities(entities.IdentityOptions{Users: users, Learn: true}),
 		eng:  eng,
 		corr: correlate.New(correlate.Options{Window: cfg.Correlation.Window, MaxOpen: cfg.Correlation.MaxOpenIncidents}),
+		prio: priority.New(priority.Options{}),
 	}
 	if len(cfg.Detections.Sigma) > 0 {
 		srules, problems, err := LoadSigma(cfg.Detections)
@@ -155,15 +167,25 @@ func (p *Processor) Process(evs []schema.Event, emit func(schema.Record)) {
 	onAlert := func(a schema.Alert) {
 		emit(a)
 		p.corr.Add(a)
+		p.prio.Add(a)
 	}
 	for i := range evs {
 		p.ents.Enrich(&evs[i])
+		p.ids.Enrich(&evs[i])
 		p.eng.Process(&evs[i], onAlert)
 		if p.sigma != nil {
 			p.sigma.Process(&evs[i], onAlert)
 		}
 	}
-	for _, inc := range p.corr.Flush() {
+	p.emitIncidents(emit)
+}
+
+// emitIncidents emits the incidents changed since the last call, each
+// with the investigation priority of its identities.
+func (p *Processor) emitIncidents(emit func(schema.Record)) {
+	incs := p.corr.Flush()
+	p.prio.Annotate(incs)
+	for _, inc := range incs {
 		emit(inc)
 	}
 }
@@ -176,10 +198,33 @@ func (p *Processor) Flush(emit func(schema.Record)) {
 	p.eng.Flush(func(a schema.Alert) {
 		emit(a)
 		p.corr.Add(a)
+		p.prio.Add(a)
 	})
-	for _, inc := range p.corr.Flush() {
-		emit(inc)
+	p.emitIncidents(emit)
+}
+
+// TopIdentities returns the n identities with the highest investigation
+// priority (all when n <= 0), highest first.
+func (p *Processor) TopIdentities(n int) []schema.IdentityPriority { return p.prio.Top(n) }
+
+// IdentityStats reports the identity join's counters.
+func (p *Processor) IdentityStats() entities.IdentityStats { return p.ids.Stats() }
+
+// TopIdentitiesFromSnapshot reads the identity priority held in a
+// processor Snapshot (as the daemon commits it to the state file) and
+// returns the n highest, for `castellan identities top`.
+func TopIdentitiesFromSnapshot(data []byte, n int) ([]schema.IdentityPriority, error) {
+	var s processorSnapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
 	}
+	t := priority.New(priority.Options{})
+	if len(s.Priority) > 0 {
+		if err := t.Restore(s.Priority); err != nil {
+			return nil, err
+		}
+	}
+	return t.Top(n), nil
 }
 
 // OpenIncidents returns the incidents still open, oldest first.
@@ -192,6 +237,7 @@ type processorSnapshot struct {
 	Engine    []byte `json:"engine"`
 	Sigma     []byte `json:"sigma,omitempty"`
 	Correlate []byte `json:"correlate"`
+	Priority  []byte `json:"priority,omitempty"`
 }
 
 // Snapshot serializes detection and correlation state.
@@ -204,7 +250,11 @@ func (p *Processor) Snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot correlation state: %w", err)
 	}
-	snap := processorSnapshot{Engine: e, Correlate: c}
+	pr, err := p.prio.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot priority state: %w", err)
+	}
+	snap := processorSnapshot{Engine: e, Correlate: c, Priority: pr}
 	if p.sigma != nil {
 		if snap.Sigma, err = p.sigma.Snapshot(); err != nil {
 			return nil, fmt.Errorf("snapshot sigma state: %w", err)
@@ -226,6 +276,11 @@ func (p *Processor) Restore(data []byte) error {
 	}
 	if len(s.Sigma) > 0 && p.sigma != nil {
 		if err := p.sigma.Restore(s.Sigma); err != nil {
+			return err
+		}
+	}
+	if len(s.Priority) > 0 {
+		if err := p.prio.Restore(s.Priority); err != nil {
 			return err
 		}
 	}
