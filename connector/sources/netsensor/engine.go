@@ -12,17 +12,22 @@ import (
 	"github.com/google/gopacket/tcpassembly"
 
 	"github.com/castellan-itdr/castellan/mappings/network"
+	"github.com/castellan-itdr/castellan/mappings/network/dcerpc"
+	"github.com/castellan-itdr/castellan/mappings/network/dns"
 	"github.com/castellan-itdr/castellan/mappings/network/kerberos"
 	"github.com/castellan-itdr/castellan/mappings/network/ldap"
 	"github.com/castellan-itdr/castellan/mappings/network/ntlm"
+	"github.com/castellan-itdr/castellan/mappings/network/smb"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
 // DefaultRegistry returns the dissectors the sensor runs by default:
 // Kerberos (88), LDAP (389, 3268; 636 and 3269 counted as TLS), SMB2 (445,
-// 139) and HTTP (80, 5985, 8080) for NTLM. New protocols add one line here.
+// 139: NTLM session setups and DCE/RPC over named pipes), HTTP (80, 5985,
+// 8080) for NTLM, DCE/RPC over TCP (135, and any port whose first bytes are
+// a bind) and DNS (UDP and TCP 53). New protocols add one line here.
 func DefaultRegistry() *network.Registry {
-	r, err := network.NewRegistry(kerberos.New(), ldap.New(), ntlm.NewSMB2(), ntlm.NewHTTP())
+	r, err := network.NewRegistry(kerberos.New(), ldap.New(), smb.New(), ntlm.NewHTTP(), dcerpc.New(), dns.New())
 	if err != nil {
 		panic(err) // the built-in set is static: a clash is a programming error
 	}
@@ -85,6 +90,11 @@ type Stats struct {
 	Fragments int64 `json:"fragments"`
 	// Ignored packets were on no port a dissector claims.
 	Ignored int64 `json:"ignored"`
+	// Sniffed counts server endpoints on unclaimed TCP ports recognized by
+	// content (DCE/RPC binds on dynamic ports); SniffedEvicted those
+	// forgotten to stay within maxSniffed.
+	Sniffed        int64 `json:"sniffed"`
+	SniffedEvicted int64 `json:"sniffed_evicted,omitempty"`
 	// Skipped capture records (oversized or bad pcapng blocks).
 	Skipped int64 `json:"skipped"`
 	// Conversations opened, by transport, and closed for being idle or to
@@ -117,9 +127,10 @@ type conn struct {
 	handler network.Handler
 	first   time.Time
 	last    time.Time
-	halves  int  // TCP halves still open
-	closed  bool // Close called
-	dead    bool // a panic abandoned it
+	halves  int     // TCP halves still open
+	started [2]bool // TCP halves the reassembler has seen start, by direction
+	closed  bool    // Close called
+	dead    bool    // a panic abandoned it
 	seq     int64
 }
 
@@ -133,9 +144,15 @@ type engine struct {
 
 	asm   *tcpassembly.Assembler
 	conns map[connKey]*conn
-	nseq  int64
-	now   time.Time
-	flush time.Time // capture time of the last timeout sweep
+	// sniffers recognize TCP conversations on unclaimed ports by content;
+	// sniffed remembers the server endpoints they recognized (at most
+	// maxSniffed, oldest forgotten first).
+	sniffers     []network.Sniffer
+	sniffed      map[netip.AddrPort]network.Dissector
+	sniffedOrder []netip.AddrPort
+	nseq         int64
+	now          time.Time
+	flush        time.Time // capture time of the last timeout sweep
 	// curSrc, curDst are the endpoints of the TCP packet being assembled
 	// (read by New).
 	curSrc, curDst netip.AddrPort
@@ -154,12 +171,16 @@ type engine struct {
 // sweepEvery is how often (capture time) idle conversations are closed.
 const sweepEvery = 10 * time.Second
 
+// maxSniffed caps the server endpoints recognized by content.
+const maxSniffed = 4096
+
 func newEngine(o Options, stats *Stats, emit func(schema.Event)) *engine {
 	o = o.withDefaults()
 	if stats.EventsByKind == nil {
 		stats.EventsByKind = map[schema.EventKind]int64{}
 	}
-	e := &engine{opts: o, reg: o.Registry, stats: stats, conns: map[connKey]*conn{}}
+	e := &engine{opts: o, reg: o.Registry, stats: stats, conns: map[connKey]*conn{},
+		sniffers: o.Registry.Sniffers(), sniffed: map[netip.AddrPort]network.Dissector{}}
 	e.emit = func(ev schema.Event) {
 		stats.EventsByKind[ev.Event.Kind]++
 		emit(ev)
@@ -277,9 +298,20 @@ func (e *engine) packet(data []byte, info packetInfo) {
 			return
 		}
 		sp, dp := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
-		if _, _, ok := e.reg.Lookup(network.TCP, sp, dp); !ok {
-			e.stats.Ignored++
-			return
+		srcAP, dstAP := netip.AddrPortFrom(src.Unmap(), sp), netip.AddrPortFrom(dst.Unmap(), dp)
+		_, serverIsDst, ok := e.lookupTCP(srcAP, dstAP)
+		byContent := false
+		if !ok {
+			if !e.sniff(srcAP, dstAP, payload) {
+				e.stats.Ignored++
+				return
+			}
+			_, serverIsDst, ok = e.lookupTCP(srcAP, dstAP)
+			byContent = true
+		} else if _, dyn := e.sniffed[dstAP]; dyn && serverIsDst {
+			byContent = true
+		} else if _, dyn := e.sniffed[srcAP]; dyn && !serverIsDst {
+			byContent = true
 		}
 		if err := e.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
 			e.stats.Undecodable++
@@ -291,7 +323,10 @@ func (e *engine) packet(data []byte, info packetInfo) {
 		} else {
 			flow = e.ip6.NetworkFlow()
 		}
-		e.curSrc, e.curDst = netip.AddrPortFrom(src.Unmap(), sp), netip.AddrPortFrom(dst.Unmap(), dp)
+		e.curSrc, e.curDst = srcAP, dstAP
+		if byContent && !e.tcp.SYN {
+			e.startHalf(flow, srcAP, dstAP, serverIsDst, info.ts)
+		}
 		e.asm.AssembleWithTimestamp(flow, &e.tcp, info.ts)
 	case layers.IPProtocolUDP:
 		if len(payload) < 8 {
@@ -324,6 +359,70 @@ func (e *engine) packet(data []byte, info packetInfo) {
 	default:
 		e.stats.Ignored++
 	}
+}
+
+// lookupTCP finds the dissector of a TCP packet from src to dst: by the
+// ports dissectors claim, then by the server endpoints recognized by
+// content.
+func (e *engine) lookupTCP(src, dst netip.AddrPort) (network.Dissector, bool, bool) {
+	if d, serverIsDst, ok := e.reg.Lookup(network.TCP, src.Port(), dst.Port()); ok {
+		return d, serverIsDst, true
+	}
+	if d, ok := e.sniffed[dst]; ok {
+		return d, true, true
+	}
+	if d, ok := e.sniffed[src]; ok {
+		return d, false, true
+	}
+	return nil, false, false
+}
+
+// sniff offers the payload of a TCP packet on unclaimed ports to the
+// content-recognizing dissectors; a match makes dst a known server
+// endpoint of that protocol.
+func (e *engine) sniff(src, dst netip.AddrPort, tcp []byte) bool {
+	if len(e.sniffers) == 0 || len(tcp) < 20 {
+		return false
+	}
+	off := int(tcp[12]>>4) * 4
+	if off < 20 || off >= len(tcp) {
+		return false
+	}
+	body := tcp[off:]
+	for _, s := range e.sniffers {
+		if !s.Sniff(body) {
+			continue
+		}
+		if len(e.sniffedOrder) >= maxSniffed {
+			delete(e.sniffed, e.sniffedOrder[0])
+			e.sniffedOrder = e.sniffedOrder[1:]
+			e.stats.SniffedEvicted++
+		}
+		e.sniffed[dst] = s
+		e.sniffedOrder = append(e.sniffedOrder, dst)
+		e.stats.Sniffed++
+		return true
+	}
+	return false
+}
+
+// startHalf makes the reassembler start the half src → dst of a
+// conversation recognized by content mid-stream: its SYN went by before
+// the conversation was known, so a SYN just before the current segment is
+// simulated (otherwise the reassembler would hold the data until a flush).
+func (e *engine) startHalf(flow gopacket.Flow, src, dst netip.AddrPort, serverIsDst bool, ts time.Time) {
+	key, dir := connKey{network.TCP, src, dst}, network.ToServer
+	if !serverIsDst {
+		key, dir = connKey{network.TCP, dst, src}, network.ToClient
+	}
+	if c := e.conns[key]; c != nil && c.started[dir] {
+		return
+	}
+	syn := e.tcp
+	syn.SYN, syn.ACK, syn.FIN, syn.RST, syn.PSH = true, false, false, false, false
+	syn.Seq--
+	syn.Payload = nil
+	e.asm.AssembleWithTimestamp(flow, &syn, ts)
 }
 
 func ipVersion(b []byte) layers.EthernetType {
@@ -429,7 +528,7 @@ func (e *engine) finish() {
 // connection. The packet being assembled is the one that opened it.
 func (e *engine) New(_, _ gopacket.Flow) tcpassembly.Stream {
 	src, dst := e.curSrc, e.curDst
-	d, serverIsDst, ok := e.reg.Lookup(network.TCP, src.Port(), dst.Port())
+	d, serverIsDst, ok := e.lookupTCP(src, dst)
 	if !ok {
 		return discard{}
 	}
@@ -446,6 +545,7 @@ func (e *engine) New(_, _ gopacket.Flow) tcpassembly.Stream {
 		e.stats.TCPConversations++
 	}
 	c.halves++
+	c.started[dir] = true
 	return &half{e: e, c: c, dir: dir}
 }
 

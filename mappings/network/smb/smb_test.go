@@ -49,7 +49,7 @@ type exchange struct {
 	tree uint32
 }
 
-func (x *exchange) req(b []byte) { x.h.Data(network.ToServer, ts, NBSSRecord(b)) }
+func (x *exchange) req(b []byte)  { x.h.Data(network.ToServer, ts, NBSSRecord(b)) }
 func (x *exchange) resp(b []byte) { x.h.Data(network.ToClient, ts, NBSSRecord(b)) }
 func (x *exchange) msg(cmd uint16) Msg {
 	return Msg{Command: cmd, MessageID: x.id, TreeID: x.tree, SessionID: x.sess}
