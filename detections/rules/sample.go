@@ -14,13 +14,6 @@ import (
 // --events` writes (schema.Event marshals "kind" first).
 var eventRecordPrefix = []byte(`{"kind":"event"`)
 
-// entraMarkers are property names only Entra ID records carry: the time
-// property of each Graph resource, and a diagnostic record's payload.
-var entraMarkers = [][]byte{
-	[]byte(`"createdDateTime"`), []byte(`"activityDateTime"`), []byte(`"detectedDateTime"`),
-	[]byte(`"riskLastUpdatedDateTime"`), []byte(`"properties"`),
-}
-
 // DecodeSample decodes one line of a rule sample. A line written by
 // `castellan replay --events` (a normalized event record, as the network
 // sensor's samples are: their source is a capture, not a JSON log) decodes
@@ -36,10 +29,8 @@ func DecodeSample(line []byte) (schema.Event, error) {
 		}
 		return ev, nil
 	}
-	for _, m := range entraMarkers {
-		if bytes.Contains(line, m) {
-			return entra.FromAny(line)
-		}
+	if entra.LooksLikeRecord(line) {
+		return entra.FromAny(line)
 	}
 	return windows.DecodeJSONEvent(line, "sample")
 }

@@ -149,6 +149,26 @@ func (m Mapper) FromAny(raw []byte) (schema.Event, error) {
 	return schema.Event{}, fmt.Errorf("%w: not a sign-in, directory audit, risk detection, risky user or diagnostic record", ErrMalformed)
 }
 
+// recordMarkers are property names only Entra records carry: the time
+// property of each Graph resource, and a diagnostic record's envelope.
+var recordMarkers = [][]byte{
+	[]byte(`"createdDateTime"`), []byte(`"activityDateTime"`), []byte(`"detectedDateTime"`),
+	[]byte(`"riskLastUpdatedDateTime"`), []byte(`"properties"`), []byte(`"CreatedDateTime"`),
+}
+
+// LooksLikeRecord reports whether a line (or the start of a file) looks
+// like an Entra ID record FromAny reads — it names a Graph resource's time
+// property or a diagnostic record's "properties" — without parsing it.
+// Windows events in JSON never do. Callers use it to pick a decoder.
+func LooksLikeRecord(line []byte) bool {
+	for _, m := range recordMarkers {
+		if bytes.Contains(line, m) {
+			return true
+		}
+	}
+	return false
+}
+
 // anyShapes tells resources apart by their time property, in the order
 // FromAny tries them.
 var anyShapes = [...]struct{ key, resource string }{

@@ -166,3 +166,16 @@ func TestFromAnyDispatchesByShape(t *testing.T) {
 		t.Errorf("out-of-range geo kept: %v %v", ev.Cloud, err)
 	}
 }
+
+func TestLooksLikeRecord(t *testing.T) {
+	for line, want := range map[string]bool{
+		`{"id":"s1","createdDateTime":"2026-03-02T10:00:00Z"}`:                                 true,
+		`{"time":"2026-03-02T10:00:00Z","category":"SignInLogs","properties":{"id":"x"}}`:      true,
+		`{"EventID":4769,"Channel":"Security","ServiceName":"svc-sql"}`:                        false,
+		`{"winlog":{"event_id":4662,"event_data":{"Properties":"{1131f6aa-9c07-11d1-f79f}"}}}`: false,
+	} {
+		if got := LooksLikeRecord([]byte(line)); got != want {
+			t.Errorf("%s: %v, want %v", line, got, want)
+		}
+	}
+}
