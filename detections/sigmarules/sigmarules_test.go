@@ -63,6 +63,11 @@ const (
 
 func proc(image, cmd string) string { return sprintf(proc4688, image, cmd) }
 
+// sec is a Security event on DC01 with the given extra fields (a JSON fragment).
+func sec(id int, fields string) string {
+	return sprintf(`{"EventID": %d, "Channel": "Security", "SourceName": "Microsoft-Windows-Security-Auditing", "Hostname": "DC01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", %s}`, id, fields)
+}
+
 var sprintf = fmt.Sprintf
 
 func TestProjectRules(t *testing.T) {
@@ -98,6 +103,29 @@ func TestProjectRules(t *testing.T) {
 		{"service absolute path", `{"EventID": 7045, "Channel": "System", "SourceName": "Service Control Manager", "Hostname": "FS01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", "ServiceName": "Agent", "ImagePath": "\"C:\\Program Files\\Agent\\agent.exe\" /svc", "ServiceType": "user mode service", "StartType": "demand start", "AccountName": "LocalSystem"}`, ""},
 		{"driver system32 path", `{"EventID": 7045, "Channel": "System", "SourceName": "Service Control Manager", "Hostname": "FS01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", "ServiceName": "drv", "ImagePath": "System32\\drivers\\x.sys", "ServiceType": "kernel mode driver", "StartType": "boot start", "AccountName": ""}`, ""},
 		{"ordinary script", sprintf(ps4104, `Get-Service | Where-Object Status -eq Running`), ""},
+		{"computer via machine quota", sec(4741, `"SubjectUserName": "jdoe", "TargetUserName": "EVILPC$", "SamAccountName": "EVILPC$", "PrivilegeList": "SeMachineAccountPrivilege"`), "Computer account created by a user through the machine account quota"},
+		{"computer by delegated admin", sec(4741, `"SubjectUserName": "admin.jdoe", "TargetUserName": "WS42$", "SamAccountName": "WS42$", "PrivilegeList": "-"`), ""},
+		{"password changed for other", sec(4723, `"SubjectUserSid": "S-1-5-21-1-2-3-1111", "SubjectUserName": "admmig", "TargetSid": "S-1-5-21-1-2-3-1242", "TargetUserName": "hacker2", "PrivilegeList": "-"`), "Password change for another account (old password or hash supplied)"},
+		{"own password changed", sec(4723, `"SubjectUserSid": "S-1-5-21-1-2-3-1242", "SubjectUserName": "bob", "TargetSid": "S-1-5-21-1-2-3-1242", "TargetUserName": "bob", "PrivilegeList": "-"`), ""},
+		{"expired password changed at logon", sec(4723, `"SubjectUserSid": "S-1-5-7", "SubjectUserName": "ANONYMOUS LOGON", "TargetSid": "S-1-5-21-1-2-3-1242", "TargetUserName": "bob", "PrivilegeList": "-"`), ""},
+		{"owner taken on user", sec(4662, `"SubjectUserName": "jdoe", "ObjectServer": "DS", "ObjectType": "%{bf967aba-0de6-11d0-a285-00aa003049e2}", "ObjectName": "%{237e2948-81ed-41be-b979-27f0f95b4302}", "AccessList": "%%1540\r\n\t\t\t\t", "AccessMask": "0x80000"`), "Owner of an account or group object taken in Active Directory"},
+		{"property read on user", sec(4662, `"SubjectUserName": "jdoe", "ObjectServer": "DS", "ObjectType": "%{bf967aba-0de6-11d0-a285-00aa003049e2}", "ObjectName": "%{237e2948-81ed-41be-b979-27f0f95b4302}", "AccessList": "%%7684\r\n\t\t\t\t", "AccessMask": "0x10"`), ""},
+		{"logonuser from powershell", sec(4648, `"SubjectUserName": "admmig", "TargetUserName": "test10", "TargetServerName": "localhost", "TargetInfo": "localhost", "ProcessName": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "IpAddress": "-"`), "Explicit credentials used on the local host by a shell or script host"},
+		{"runas through seclogon", sec(4648, `"SubjectUserName": "admmig", "TargetUserName": "hack1", "TargetServerName": "localhost", "TargetInfo": "localhost", "ProcessName": "C:\\Windows\\System32\\svchost.exe", "IpAddress": "::1"`), ""},
+		{"logonuser from a tool folder", sec(4648, `"SubjectUserName": "admmig", "TargetUserName": "svc-sql", "TargetServerName": "localhost", "TargetInfo": "localhost", "ProcessName": "C:\\Users\\admmig\\Desktop\\RunasCs.exe", "IpAddress": "-"`), "Explicit credentials used on the local host by a shell or script host"},
+		{"potato loopback", sec(4624, `"TargetUserSid": "S-1-5-7", "TargetUserName": "ANONYMOUS LOGON", "TargetDomainName": "NT AUTHORITY", "LogonType": "3", "AuthenticationPackageName": "NTLM", "LogonProcessName": "NtLmSsp ", "IpAddress": "127.0.0.1", "IpPort": "52684", "WorkstationName": ""`), "Anonymous NTLM network logon from the loopback address (Potato privilege escalation)"},
+		{"anonymous from network", sec(4624, `"TargetUserSid": "S-1-5-7", "TargetUserName": "ANONYMOUS LOGON", "TargetDomainName": "NT AUTHORITY", "LogonType": "3", "AuthenticationPackageName": "NTLM", "LogonProcessName": "NtLmSsp ", "IpAddress": "10.1.2.3", "IpPort": "52684", "WorkstationName": "WS07"`), ""},
+		{"spooler shell", sec(4688, `"SubjectUserName": "FS01$", "NewProcessName": "C:\\Windows\\System32\\cmd.exe", "ParentProcessName": "C:\\Windows\\System32\\spoolsv.exe", "CommandLine": "\"cmd.exe\""`), "Print spooler started a shell or script host"},
+		{"spooler driver host", sec(4688, `"SubjectUserName": "FS01$", "NewProcessName": "C:\\Windows\\System32\\PrintIsolationHost.exe", "ParentProcessName": "C:\\Windows\\System32\\spoolsv.exe", "CommandLine": "PrintIsolationHost.exe -Embedding"`), ""},
+		{"driver plug-in failed", `{"EventID": 808, "Channel": "Microsoft-Windows-PrintService/Admin", "SourceName": "Microsoft-Windows-PrintService", "Hostname": "WS01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", "PluginDllName": "C:\\Windows\\system32\\spool\\DRIVERS\\x64\\3\\evil.dll", "ErrorCode": "0x7e", "Context": "110"}`, "Print spooler failed to load a printer driver plug-in DLL"},
+		{"print provider failed", `{"EventID": 808, "Channel": "Microsoft-Windows-PrintService/Admin", "SourceName": "Microsoft-Windows-PrintService", "Hostname": "WS01.corp.local", "@timestamp": "2026-03-02T10:00:00Z", "PluginDllName": "C:\\Windows\\system32\\inetpp.dll", "ErrorCode": "0x7e", "Context": "110"}`, ""},
+		{"printer port to dll", sprintf(ps4104, `Add-PrinterPort -Name C:\Windows\System32\ualapi.dll`), "Printer port pointing to an executable file created from PowerShell"},
+		{"tcp printer port", sprintf(ps4104, `Add-PrinterPort -Name "IP_10.1.2.50" -PrinterHostAddress "10.1.2.50"`), ""},
+		{"hidden share created", sec(5142, `"SubjectUserName": "admmig", "ShareName": "\\\\*\\tools$", "ShareLocalPath": "C:\\TOOLS\\x"`), "Hidden file share created by a user account"},
+		{"drive share created", sec(5142, `"SubjectUserName": "admmig", "ShareName": "\\\\*\\D$", "ShareLocalPath": "D:\\"`), ""},
+		{"visible share created", sec(5142, `"SubjectUserName": "admmig", "ShareName": "\\\\*\\Projects", "ShareLocalPath": "D:\\Projects"`), ""},
+		{"spn set on computer (4742)", sec(4742, `"SubjectUserSid": "S-1-5-21-1-2-3-1111", "SubjectUserName": "admmig", "TargetUserName": "JUMP01$", "ServicePrincipalNames": "\r\n\t\tHOST/jump01.corp.local\r\n\t\tGC/jump01.corp.local/corp.local"`), "SPN written on a computer account by a user"},
+		{"computer changed without spn", sec(4742, `"SubjectUserSid": "S-1-5-21-1-2-3-1111", "SubjectUserName": "admmig", "TargetUserName": "JUMP01$", "ServicePrincipalNames": "-"`), ""},
 	}
 	for _, c := range cases {
 		var got []string
