@@ -17,6 +17,10 @@ const (
 const (
 	FormatJSON = "json" // one JSON object per line (Winlogbeat/ECS or NXLog style)
 	FormatXML  = "xml"  // <Event> elements as written by wevtutil /f:xml and Windows Event Forwarding
+	// FormatEntra reads JSON lines of Entra ID records — Graph signIn,
+	// directoryAudit, riskDetection and riskyUser resources or Event Hubs
+	// diagnostic records, as exported or forwarded to files (entra.FromAny).
+	FormatEntra = "entra"
 )
 
 // Config configures the winjson source: forwarded Windows events from
@@ -24,7 +28,7 @@ const (
 type Config struct {
 	// Tail holds paths, listen, start_at, poll_interval, batch_size, follow.
 	Tail tail.Config `yaml:",inline"`
-	// Format is json (default) or xml.
+	// Format is json (default), xml or entra.
 	Format string `yaml:"format"`
 }
 
@@ -41,9 +45,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	switch c.Format {
-	case "", FormatJSON, FormatXML:
+	case "", FormatJSON, FormatXML, FormatEntra:
 	default:
-		errs = append(errs, fmt.Errorf("format: must be json or xml, not %q", c.Format))
+		errs = append(errs, fmt.Errorf("format: must be json, xml or entra, not %q", c.Format))
 	}
 	return errors.Join(errs...)
 }

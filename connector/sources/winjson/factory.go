@@ -5,6 +5,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/sources/tail"
+	"github.com/castellan-itdr/castellan/mappings/entra"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/mappings/windows"
 )
@@ -33,9 +34,13 @@ func New(cfg *Config, set component.SourceSettings) (*Source, error) {
 	tc := cfg.Tail
 	tc.MaxRecordBytes = windows.MaxLineBytes
 	decode := func(rec []byte) (schema.Event, error) { return windows.DecodeJSONEvent(rec, dataset) }
-	if cfg.Format == FormatXML {
+	switch cfg.Format {
+	case FormatXML:
 		tc.Split = windows.SplitXMLEvents
 		decode = func(rec []byte) (schema.Event, error) { return windows.DecodeXMLEvent(rec, dataset) }
+	case FormatEntra:
+		tc.MaxRecordBytes = entra.MaxRecordBytes
+		decode = entra.FromAny
 	}
 	return tail.New(tc, Type, decode, set)
 }

@@ -590,3 +590,41 @@ func TestXMLFormatFileAndTCP(t *testing.T) {
 		t.Errorf("event %+v", evs[0])
 	}
 }
+
+// format: entra reads exported Entra ID records (Graph resources and
+// diagnostic records) as cloud events; broken lines are counted.
+func TestEntraFormat(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "signins.jsonl")
+	writeFile(t, p, `{"id":"s1","createdDateTime":"2026-03-02T10:00:00Z","userPrincipalName":"jdoe@corp.example","status":{"errorCode":0},"location":{"city":"Moscow","countryOrRegion":"RU","geoCoordinates":{"latitude":55.75,"longitude":37.62}}}
+{"id":"a1","activityDateTime":"2026-03-02T10:01:00Z","activityDisplayName":"Add member to role","result":"success","targetResources":[{"id":"u1","type":"User","userPrincipalName":"x@corp.example","modifiedProperties":[{"displayName":"Role.DisplayName","newValue":"\"Global Administrator\""}]}]}
+{"not":"an entra record"}
+{"time":"2026-03-02T10:02:00Z","category":"SignInLogs","properties":{"id":"s2","createdDateTime":"2026-03-02T10:02:00Z","userPrincipalName":"jdoe@corp.example","status":{"errorCode":50126}}}
+`)
+	cfg := testConfig(p)
+	cfg.Format = FormatEntra
+	cfg.Tail.Follow = false
+	h := start(t, cfg, newFake())
+	select {
+	case <-h.src.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed")
+	}
+	evs := h.fake.Events()
+	if len(evs) != 3 {
+		t.Fatalf("events = %d, want 3", len(evs))
+	}
+	if evs[0].Event.Kind != schema.KindCloudSignin || evs[0].Event.Dataset != "entra" || evs[0].Cloud.Latitude != 55.75 ||
+		evs[1].Target.Group.Name != "Global Administrator" || evs[2].Cloud.ErrorCode != 50126 {
+		t.Errorf("events %+v", evs)
+	}
+	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
+		t.Errorf("decode errors = %d, want 1", got)
+	}
+	bad := NewDefaultConfig()
+	bad.Format = "graph"
+	bad.Tail.Paths = []string{p}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "json, xml or entra") {
+		t.Errorf("Validate: %v", err)
+	}
+}
