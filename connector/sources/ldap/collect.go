@@ -212,6 +212,7 @@ func (s *session) search(ctx context.Context, base string, scope int, filter str
 		}
 		req := goldap.NewSearchRequest(base, scope, goldap.NeverDerefAliases, 0, 0, false, filter, attrs, controls)
 		res, err := s.conn.Search(req)
+		s.snap.Counts["ldap_requests"]++
 		if err != nil {
 			if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
 				return true, nil

@@ -257,3 +257,73 @@ func TestCollectCancel(t *testing.T) {
 		t.Fatal("Collect with a cancelled context succeeded")
 	}
 }
+
+// TestCollectLabADCS seeds an ESC1-shaped template (enrollee supplies
+// subject, client authentication, Domain Users may enroll, Domain Users may
+// write it: ESC4) published by a seeded CA, plus an unpublished template,
+// and collects them with small pages (several round trips per search).
+func TestCollectLabADCS(t *testing.T) {
+	s := seed.New(t)
+	env := s.Env()
+	domainUsers := s.DomainSID + "-513"
+	esc1, _ := s.CertTemplate(seed.TemplateSpec{EnrolleeSuppliesSubject: true, EKUs: []string{directory.EKUClientAuth}, WriteSID: domainUsers})
+	quiet, _ := s.CertTemplate(seed.TemplateSpec{EKUs: []string{directory.EKUServerAuth}, ManagerApproval: true})
+	ca, _ := s.EnrollmentService(esc1.Name)
+
+	cfg := labConfig(env, "Administrator", env["LAB_ADMIN_PASS"])
+	cfg.PageSize = 3
+	snap, _ := collect(t, cfg)
+	var got1, got2 *directory.CertTemplate
+	for i := range snap.CertTemplates {
+		switch snap.CertTemplates[i].Name {
+		case esc1.Name:
+			got1 = &snap.CertTemplates[i]
+		case quiet.Name:
+			got2 = &snap.CertTemplates[i]
+		}
+	}
+	if got1 == nil || got2 == nil {
+		t.Fatalf("seeded templates not collected (%d templates)", len(snap.CertTemplates))
+	}
+	if !got1.EnrolleeSuppliesSubject() || !got1.ClientAuthentication() || got1.ManagerApproval() || got1.SchemaVersion != 2 ||
+		!slices.Equal(got1.PublishedBy, []string{ca.Name}) {
+		t.Errorf("ESC1 template = %+v", got1)
+	}
+	if got2.EnrolleeSuppliesSubject() || got2.ClientAuthentication() || !got2.ManagerApproval() || len(got2.PublishedBy) != 0 {
+		t.Errorf("benign template = %+v", got2)
+	}
+	enroll, write := false, false
+	for _, a := range got1.ACL.DACL {
+		if a.Trustee != domainUsers {
+			continue
+		}
+		enroll = enroll || a.Grants(directory.RightExtendedRight, directory.GUIDCertificateEnrollment)
+		write = write || a.Grants(directory.RightWriteProperty, directory.GUIDPKICertificateNameFlag)
+	}
+	if !enroll || !write {
+		t.Errorf("Domain Users on %s: enroll %v, write %v; ACL %v", esc1.Name, enroll, write, got1.ACL.DACL)
+	}
+	var es *directory.EnrollmentService
+	for i := range snap.EnrollmentServices {
+		if snap.EnrollmentServices[i].Name == ca.Name {
+			es = &snap.EnrollmentServices[i]
+		}
+	}
+	if es == nil || !slices.Equal(es.Templates, []string{esc1.Name}) || es.ACL == nil {
+		t.Errorf("enrollment service = %+v", es)
+	}
+	// Paging with 3 per page returned every group exactly once.
+	seen := map[string]bool{}
+	for _, g := range snap.Groups {
+		if seen[g.DN] {
+			t.Errorf("group %s twice", g.DN)
+		}
+		seen[g.DN] = true
+	}
+	if snap.Counts["ldap_requests"] < len(snap.Groups)/3 {
+		t.Errorf("%d LDAP requests for %d groups in pages of 3: paging not in effect", snap.Counts["ldap_requests"], len(snap.Groups))
+	}
+	if len(snap.Groups) < 20 {
+		t.Errorf("%d groups with 3-entry pages; a Samba domain has more than 20 built-in groups", len(snap.Groups))
+	}
+}
