@@ -240,6 +240,10 @@ type RPC struct {
 	// Status is the lower-case hex fault status when the server answered
 	// with a fault PDU, e.g. 0x1c010002 (nca_s_op_rng_error) or 0x00000005.
 	Status string `json:"status,omitempty"`
+	// ReturnValue is the operation's return value (NTSTATUS, WERROR or
+	// DWORD: the last four bytes of the response stub), lower-case hex,
+	// when the response is not sealed (auth level below privacy).
+	ReturnValue string `json:"return_value,omitempty"`
 }
 
 // DNS is one DNS query and its answer (netsensor).

@@ -150,6 +150,7 @@ var fields = map[string]Getter{
 	"rpc.transport":                func(e *Event) string { return e.RPC.Transport },
 	"rpc.auth_level":               func(e *Event) string { return e.RPC.AuthLevel },
 	"rpc.status":                   func(e *Event) string { return e.RPC.Status },
+	"rpc.return_value":             func(e *Event) string { return e.RPC.ReturnValue },
 	"dns.question.name":            func(e *Event) string { return e.DNS.Question.Name },
 	"dns.question.type":            func(e *Event) string { return e.DNS.Question.Type },
 	"dns.response_code":            func(e *Event) string { return e.DNS.ResponseCode },
