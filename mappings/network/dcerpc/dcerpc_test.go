@@ -124,6 +124,43 @@ func TestAlterContextAndRejection(t *testing.T) {
 	}
 }
 
+// The return value ends the last response fragment's stub; an NTSTATUS
+// error makes the call a failure; a sealed stub is not read.
+func TestReturnValue(t *testing.T) {
+	var evs []schema.Event
+	s := NewStream(newConv(&evs), TransportTCP, "")
+	s.Data(network.ToServer, ts, BuildBind(1, false, nil, MustSyntax("12345678-1234-abcd-ef00-01234567cffb", 1, 0)))
+	s.Data(network.ToServer, ts, BuildRequest(2, 3, 0, 26, make([]byte, 40), nil))
+	s.Data(network.ToServer, ts, BuildRequest(3, 3, 0, 4, make([]byte, 40), nil))
+	s.Data(network.ToServer, ts, BuildRequest(4, 3, 0, 30, make([]byte, 40), nil))
+	s.Data(network.ToClient, ts, BuildResponse(2, 3, 0, []byte{1, 2, 3, 4, 5, 6, 7, 8, 0x22, 0, 0, 0xc0}))
+	s.Data(network.ToClient, ts, BuildResponse(3, 1, 0, []byte{0xff, 0xff, 0xff, 0xff})) // first fragment only
+	s.Data(network.ToClient, ts, BuildResponse(3, 2, 0, []byte{9, 9, 9, 9, 0, 0, 0, 0}))
+	sealed := BuildResponse(4, 3, 0, []byte{0x22, 0, 0, 0xc0})
+	sealed = finishSealed(sealed)
+	s.Data(network.ToClient, ts, sealed)
+	s.Close()
+	if len(evs) != 3 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if e := evs[0]; e.RPC.Operation != "NetrServerAuthenticate3" || e.RPC.ReturnValue != "0xc0000022" ||
+		e.Event.Outcome != schema.OutcomeFailure || e.Event.Reason != "access denied" {
+		t.Errorf("authenticate3: %+v %+v", e.RPC, e.Event)
+	}
+	if e := evs[1]; e.RPC.ReturnValue != "0x00000000" || e.Event.Outcome != schema.OutcomeSuccess {
+		t.Errorf("challenge: %+v %+v", e.RPC, e.Event)
+	}
+	if e := evs[2]; e.RPC.ReturnValue != "" || e.Event.Outcome != schema.OutcomeSuccess {
+		t.Errorf("sealed: %+v %+v", e.RPC, e.Event)
+	}
+}
+
+// finishSealed adds a privacy-level verifier to a built PDU.
+func finishSealed(b []byte) []byte {
+	binary.LittleEndian.PutUint16(b[8:], 0)
+	return finish(b, &Auth{Type: 10, Level: 6, Value: make([]byte, 16)})
+}
+
 func TestBigEndianDrep(t *testing.T) {
 	b := BuildRequest(0x01020304, 3, 1, 12, []byte{1, 2, 3, 4}, nil)
 	// Re-encode the integers big-endian.

@@ -292,6 +292,29 @@ func AuthLevelName(l uint8) string {
 	return "level" + itoa(int(l))
 }
 
+// ReturnValue reads the last four bytes of a response PDU's stub (the
+// operation's return value in the last fragment), unless the stub is
+// sealed (auth level privacy) or too short.
+func ReturnValue(h *Header, b []byte) (uint32, bool) {
+	const respHeader = HeaderLen + 8
+	end := h.FragLen
+	if end > len(b) {
+		return 0, false
+	}
+	if h.AuthLen > 0 {
+		a, ok := ParseAuth(h, b)
+		if !ok || a.Level >= 6 {
+			return 0, false
+		}
+		trailer := h.FragLen - h.AuthLen - 8
+		end = trailer - int(b[trailer+2]) // auth_pad_length
+	}
+	if end-4 < respHeader {
+		return 0, false
+	}
+	return h.order().Uint32(b[end-4:]), true
+}
+
 // FaultStatus reads the status of a fault PDU.
 func FaultStatus(h *Header, b []byte) (uint32, bool) {
 	if h.FragLen < HeaderLen+12 || len(b) < HeaderLen+12 {

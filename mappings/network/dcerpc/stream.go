@@ -120,7 +120,7 @@ func (s *Stream) pdu(dir network.Direction, ts time.Time, p []byte) {
 		s.request(ts, &h, p)
 	case h.Type == PTypeResponse && dir == network.ToClient:
 		if h.Flags&FlagLastFrag != 0 {
-			s.answer(h.CallID, schema.OutcomeSuccess, "")
+			s.answerResponse(&h, p)
 		}
 	case h.Type == PTypeFault && dir == network.ToClient:
 		st, _ := FaultStatus(&h, p)
@@ -193,6 +193,24 @@ func (s *Stream) request(ts time.Time, h *Header, p []byte) {
 	s.order = append(s.order, h.CallID)
 }
 
+// answerResponse completes a call with its last response fragment: the
+// return value is read when the stub is not sealed.
+func (s *Stream) answerResponse(h *Header, p []byte) {
+	c, ok := s.calls[h.CallID]
+	if !ok {
+		return
+	}
+	outcome := schema.OutcomeSuccess
+	if v, ok := ReturnValue(h, p); ok {
+		c.ev.RPC.ReturnValue = "0x" + hex32(v)
+		if v >= 0xc0000000 { // NTSTATUS error severity
+			outcome = schema.OutcomeFailure
+			c.ev.Event.Reason = statusName(v)
+		}
+	}
+	s.answer(h.CallID, outcome, "")
+}
+
 // answer completes the pending call id with outcome (and fault status).
 func (s *Stream) answer(id uint32, outcome, status string) {
 	c, ok := s.calls[id]
@@ -229,6 +247,27 @@ func hex32(v uint32) string {
 		v >>= 4
 	}
 	return string(b[:])
+}
+
+// statusName names the NTSTATUS errors common in RPC answers.
+func statusName(v uint32) string {
+	switch v {
+	case 0xc0000022:
+		return "access denied"
+	case 0xc0000225:
+		return "not found"
+	case 0xc000006d:
+		return "logon failure"
+	case 0xc0000034:
+		return "object name not found"
+	case 0xc0000001:
+		return "unsuccessful"
+	case 0xc0000002:
+		return "not implemented"
+	case 0xc000000d:
+		return "invalid parameter"
+	}
+	return ""
 }
 
 // faultName names common fault statuses (C706 appendix E, MS-RPCE 3.1.1.5.5).
