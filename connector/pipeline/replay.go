@@ -15,6 +15,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/sources/netsensor"
 	"github.com/castellan-itdr/castellan/connector/sources/tail"
+	"github.com/castellan-itdr/castellan/mappings/entra"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/mappings/windows"
 	"github.com/castellan-itdr/castellan/mappings/windows/evtx"
@@ -26,6 +27,7 @@ const (
 	FormatWinXML  = "winxml"  // Windows XML <Event> elements (wevtutil /f:xml, WEF)
 	FormatEVTX    = "evtx"    // Windows EVTX files
 	FormatPcap    = "pcap"    // network captures (pcap, pcapng)
+	FormatEntra   = "entra"   // JSON lines of Entra ID records: Graph sign-ins, audits, risk, or diagnostic records
 )
 
 // DetectFormat names the format of a file from its first bytes.
@@ -41,6 +43,13 @@ func DetectFormat(head []byte) (string, error) {
 	case bytes.HasPrefix(head, []byte("ElfFile\x00")):
 		return FormatEVTX, nil
 	case trimmed[0] == '{':
+		first := trimmed
+		if i := bytes.IndexByte(first, '\n'); i >= 0 {
+			first = first[:i]
+		}
+		if entra.LooksLikeRecord(first) {
+			return FormatEntra, nil
+		}
 		return FormatWinJSON, nil
 	case trimmed[0] == '<':
 		return FormatWinXML, nil
@@ -189,6 +198,17 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 				}
 				add(ev)
 			})
+		case FormatEntra:
+			err = readRecords(path, nil, func(lineNo int, line []byte, tooLong bool) {
+				st.Lines++
+				ev, err := decodeBounded(line, tooLong, entra.FromAny)
+				if err != nil {
+					st.DecodeErrors++
+					warn("%s:%d: %v", path, lineNo, err)
+					return
+				}
+				add(ev)
+			})
 		default:
 			err = readRecords(path, nil, func(lineNo int, line []byte, tooLong bool) {
 				st.Lines++
@@ -301,7 +321,7 @@ func sniff(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	head := make([]byte, 64)
+	head := make([]byte, 4096) // an Entra record's first line names its time property early
 	n, _ := io.ReadFull(f, head)
 	if len(bytes.TrimSpace(head[:n])) == 0 {
 		return FormatWinJSON, nil
