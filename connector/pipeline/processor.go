@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/castellan-itdr/castellan/connector/config"
+	"github.com/castellan-itdr/castellan/connector/state"
 	"github.com/castellan-itdr/castellan/detections/correlate"
 	"github.com/castellan-itdr/castellan/detections/engine"
 	"github.com/castellan-itdr/castellan/detections/entities"
@@ -209,6 +210,20 @@ func (p *Processor) TopIdentities(n int) []schema.IdentityPriority { return p.pr
 
 // IdentityStats reports the identity join's counters.
 func (p *Processor) IdentityStats() entities.IdentityStats { return p.ids.Stats() }
+
+// TopIdentitiesFromState reads the identity priority the daemon committed
+// to its state file (see TopIdentitiesFromSnapshot). A state file without
+// a processor snapshot yields no identities.
+func TopIdentitiesFromState(store *state.Store, n int) ([]schema.IdentityPriority, error) {
+	data, err := store.Snapshot(snapshotKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	return TopIdentitiesFromSnapshot(data, n)
+}
 
 // TopIdentitiesFromSnapshot reads the identity priority held in a
 // processor Snapshot (as the daemon commits it to the state file) and
