@@ -11,6 +11,7 @@ import (
 	entrasrc "github.com/castellan-itdr/castellan/connector/sources/entra"
 	"github.com/castellan-itdr/castellan/connector/sources/eventhub"
 	evtxsrc "github.com/castellan-itdr/castellan/connector/sources/evtx"
+	"github.com/castellan-itdr/castellan/connector/sources/ldap"
 	"github.com/castellan-itdr/castellan/connector/sources/netsensor"
 	"github.com/castellan-itdr/castellan/connector/sources/samba"
 	"github.com/castellan-itdr/castellan/connector/sources/winjson"
@@ -178,7 +179,8 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 
 // Registry is the config registry built from the factories.
 func Registry() config.Registry {
-	reg := config.Registry{Sources: map[string]func() config.Validator{}, Sinks: map[string]func() config.Validator{}}
+	reg := config.Registry{Sources: map[string]func() config.Validator{}, Sinks: map[string]func() config.Validator{},
+		Posture: map[string]func() config.Validator{"ldap": func() config.Validator { return ldap.NewDefaultConfig() }}}
 	for _, f := range SourceFactories() {
 		reg.Sources[f.Type] = f.NewDefaultConfig
 	}

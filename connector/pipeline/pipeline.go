@@ -37,6 +37,11 @@ type Options struct {
 	// Responder runs rules' response blocks; nil builds one from the
 	// response config when some rule has a response block (respond.go).
 	Responder *respond.Responder
+	// PostureCollect reads the directory for posture runs (default
+	// CollectDirectory); Now is the posture scheduler's clock (default
+	// time.Now).
+	PostureCollect CollectFunc
+	Now            func() time.Time
 }
 
 // Pipeline is the daemon: sources, processor, state, sinks.
@@ -56,6 +61,7 @@ type Pipeline struct {
 	eventOut bool       // some sink takes raw events
 
 	metrics *http.Server
+	posture *postureScheduler
 
 	fatal     chan error
 	startOnce sync.Once
@@ -202,6 +208,9 @@ func (p *Pipeline) start(ctx context.Context) error {
 		p.metrics = &http.Server{Handler: telemetry.Handler(p.opts.Counters, p.queueGauges), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = p.metrics.Serve(ln) }()
 		p.log.Info("metrics endpoint listening", "addr", ln.Addr().String())
+	}
+	if err := p.startPosture(ctx); err != nil {
+		return err
 	}
 	p.log.Info("pipeline started", "sources", len(p.sources), "sinks", len(p.sinks), "rules", len(p.proc.Rules()), "state", store.Path())
 	return nil
@@ -446,6 +455,7 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 
 func (p *Pipeline) shutdown(ctx context.Context) error {
 	var errs []error
+	p.stopPosture()
 	for i := len(p.sources) - 1; i >= 0; i-- {
 		if err := p.sources[i].src.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("source %s: %w", p.sources[i].id, err))
