@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newSinksCmd(),
 		newEvalCmd(),
 		newVersionCmd(),
+		newIdentitiesCmd(),
 		newRespondCmd(),
 	)
 	return root
