@@ -255,6 +255,9 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request) int {
 	if status, ok := s.serveAction(w, r); ok { // actions.go
 		return status
 	}
+	if status, ok := s.serveDirectory(w, r); ok { // directory.go
+		return status
+	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/v1.0/")
 	s.mu.Lock()
 	c := s.cols[path]
