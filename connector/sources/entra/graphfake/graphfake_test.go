@@ -109,7 +109,7 @@ func TestRejections(t *testing.T) {
 		"orderby other":     {"$orderby=userId", "t", SignIns, 400, "Request_UnsupportedQuery"},
 		"unknown parameter": {"$expand=x", "t", SignIns, 400, "Request_UnsupportedQuery"},
 		"bad top":           {"$top=0", "t", SignIns, 400, "Request_BadRequest"},
-		"unknown resource":  {"", "t", "users", 404, "Request_ResourceNotFound"},
+		"unknown resource":  {"", "t", "noSuchCollection", 404, "Request_ResourceNotFound"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			status, _, p := get(t, s.URL()+"/"+tc.path+"?"+tc.query, tc.token)
