@@ -79,9 +79,10 @@ func BuildBind(callID uint32, alter bool, auth *Auth, abstract ...SyntaxID) []by
 }
 
 // BuildBindAck encodes a bind_ack (or alter_context_resp) with the given
-// per-context results (0 acceptance, 2 provider rejection) and secondary
-// address (e.g. "49667" for a TCP port, `\PIPE\lsass` for a pipe).
-func BuildBindAck(callID uint32, alter bool, secAddr string, results ...uint16) []byte {
+// per-context results (0 acceptance, 2 provider rejection), secondary
+// address (e.g. "49667" for a TCP port, `\PIPE\lsass` for a pipe) and
+// optional verifier (an NTLMSSP CHALLENGE).
+func BuildBindAck(callID uint32, alter bool, secAddr string, auth *Auth, results ...uint16) []byte {
 	pt := uint8(PTypeBindAck)
 	if alter {
 		pt = PTypeAlterResp
@@ -109,7 +110,7 @@ func BuildBindAck(callID uint32, alter bool, secAddr string, results ...uint16) 
 			b = append(b, make([]byte, 20)...)
 		}
 	}
-	return finish(b, nil)
+	return finish(b, auth)
 }
 
 // BuildRequest encodes one request fragment (flags FlagFirstFrag and/or

@@ -62,7 +62,7 @@ func TestCallsAreNamedAndAnswered(t *testing.T) {
 		h.Data(network.ToServer, ts, stream[:n])
 		stream = stream[n:]
 	}
-	h.Data(network.ToClient, ts, append(append(BuildBindAck(1, false, "49667", 0),
+	h.Data(network.ToClient, ts, append(append(BuildBindAck(1, false, "49667", nil, 0),
 		BuildResponse(2, FlagFirstFrag|FlagLastFrag, 0, make([]byte, 8))...),
 		BuildFault(3, 0, 5)...))
 	h.Close(ts)
@@ -95,7 +95,7 @@ func TestAlterContextAndRejection(t *testing.T) {
 	s := NewStream(conv, TransportSMB, "lsarpc")
 	s.User = schema.User{Name: "alice", Domain: "LAB"}
 	s.Data(network.ToServer, ts, BuildBind(1, false, nil, samrSyntax, drsuapiSyntax))
-	s.Data(network.ToClient, ts, BuildBindAck(1, false, `\PIPE\lsass`, 0, 2))
+	s.Data(network.ToClient, ts, BuildBindAck(1, false, `\PIPE\lsass`, nil, 0, 2))
 	s.Data(network.ToServer, ts, BuildBind(2, true, nil, MustSyntax("00000000-0000-0000-0000-000000000000", 0, 0), efsrSyntax))
 	s.Data(network.ToServer, ts, BuildRequest(3, 3, 1, 0, nil, nil))  // efsr (alter ctx 1) EfsRpcOpenFileRaw
 	s.Data(network.ToServer, ts, BuildRequest(4, 3, 0, 13, nil, nil)) // ctx 0 is now the null uuid
@@ -116,7 +116,7 @@ func TestAlterContextAndRejection(t *testing.T) {
 	evs = nil
 	s = NewStream(newConv(&evs), TransportTCP, "")
 	s.Data(network.ToServer, ts, BuildBind(1, false, nil, samrSyntax, drsuapiSyntax))
-	s.Data(network.ToClient, ts, BuildBindAck(1, false, "49667", 0, 2))
+	s.Data(network.ToClient, ts, BuildBindAck(1, false, "49667", nil, 0, 2))
 	s.Data(network.ToServer, ts, BuildRequest(2, 3, 1, 3, nil, nil))
 	s.Close()
 	if len(evs) != 1 || evs[0].RPC.Interface != "" {
@@ -287,7 +287,7 @@ func ntlmAuthenticate(domain, user string) []byte {
 // FuzzStream feeds arbitrary bytes to both directions of a stream: errors
 // are counted, never a panic, and nothing is held beyond the caps.
 func FuzzStream(f *testing.F) {
-	f.Add(BuildBind(1, false, nil, drsuapiSyntax), BuildBindAck(1, false, "135", 0))
+	f.Add(BuildBind(1, false, nil, drsuapiSyntax), BuildBindAck(1, false, "135", nil, 0))
 	f.Add(append(BuildBind(1, true, &Auth{Type: 10, Level: 2, Value: ntlmAuthenticate("D", "u")}, samrSyntax),
 		BuildRequest(2, 1, 0, 13, []byte{1, 2, 3}, nil)...), BuildFault(2, 0, 0x1c010002))
 	f.Add(BuildRequest(9, 0x83, 0, 3, make([]byte, 30), &Auth{Type: 9, Level: 6, Value: []byte("x")}),

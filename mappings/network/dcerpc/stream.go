@@ -114,6 +114,7 @@ func (s *Stream) pdu(dir network.Direction, ts time.Time, p []byte) {
 				delete(s.contexts, s.lastBind[i])
 			}
 		}
+		s.learnUser(&h, p) // a CHALLENGE names the server
 	case h.Type == PTypeAuth3:
 		s.learnUser(&h, p)
 	case h.Type == PTypeRequest && dir == network.ToServer:
@@ -129,7 +130,8 @@ func (s *Stream) pdu(dir network.Direction, ts time.Time, p []byte) {
 }
 
 // learnUser takes the user of an NTLMSSP AUTHENTICATE in the verifier
-// (auth_type 10 NTLMSSP, or 9 SPNEGO wrapping it).
+// (auth_type 10 NTLMSSP, or 9 SPNEGO wrapping it), and the server's name
+// from a CHALLENGE.
 func (s *Stream) learnUser(h *Header, p []byte) {
 	a, ok := ParseAuth(h, p)
 	if !ok || (a.Type != 9 && a.Type != 10) {
@@ -144,7 +146,10 @@ func (s *Stream) learnUser(h *Header, p []byte) {
 		s.conv.Malformed()
 		return
 	}
-	if m.Type == ntlm.TypeAuthenticate && !m.Anonymous() {
+	switch {
+	case m.Type == ntlm.TypeChallenge:
+		ntlm.Learn(s.conv, &m)
+	case m.Type == ntlm.TypeAuthenticate && !m.Anonymous():
 		s.User = schema.User{Name: m.User, Domain: m.Domain, IsMachine: strings.HasSuffix(m.User, "$")}
 	}
 }

@@ -76,7 +76,7 @@ func TestSAMROverNamedPipe(t *testing.T) {
 	x.resp(BuildWriteResponse(x.msg(0), 72))
 	x.id = 6
 	x.req(BuildRead(x.msg(0), fid, 4280))
-	x.resp(BuildReadResponse(x.msg(0), dcerpc.BuildBindAck(1, false, `\PIPE\lsass`, 0)))
+	x.resp(BuildReadResponse(x.msg(0), dcerpc.BuildBindAck(1, false, `\PIPE\lsass`, nil, 0)))
 	x.id = 7
 	x.req(BuildIoctl(x.msg(0), fid, dcerpc.BuildRequest(2, 3, 0, 64, make([]byte, 20), nil)))
 	x.resp(BuildIoctlResponse(x.msg(0), fid, dcerpc.BuildResponse(2, 3, 0, make([]byte, 28))))
@@ -180,7 +180,7 @@ func TestEncryptedAndGarbage(t *testing.T) {
 // a pipe is open, so the fuzzer reaches the pipe and RPC paths.
 func FuzzSMB(f *testing.F) {
 	m := Msg{MessageID: 5, TreeID: 1, SessionID: 1}
-	f.Add(BuildWrite(m, fid, dcerpc.BuildBind(1, false, nil, samrSyntax)), BuildReadResponse(m, dcerpc.BuildBindAck(1, false, "", 0)))
+	f.Add(BuildWrite(m, fid, dcerpc.BuildBind(1, false, nil, samrSyntax)), BuildReadResponse(m, dcerpc.BuildBindAck(1, false, "", nil, 0)))
 	f.Add(BuildIoctl(m, fid, dcerpc.BuildRequest(2, 3, 0, 13, nil, nil)), BuildIoctlResponse(m, fid, dcerpc.BuildFault(2, 0, 5)))
 	f.Add(BuildCreate(m, "lsarpc"), BuildCreateResponse(m, FileID{3}))
 	f.Add(BuildSessionSetup(m, ntlmAuthenticate("D", "u")), BuildSessionSetupResponse(m, nil))
