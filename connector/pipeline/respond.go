@@ -106,7 +106,8 @@ func (h *alertResponse) note(rec schema.Record) {
 }
 
 // run performs the noted alerts' actions and returns their records,
-// forgetting the notes. Safe on a nil receiver.
+// forgetting the notes. A rule that fires several times on one user in a
+// batch runs each action once. Safe on a nil receiver.
 func (h *alertResponse) run(ctx context.Context) []schema.Action {
 	if h == nil || len(h.alerts) == 0 {
 		if h != nil {
@@ -115,6 +116,7 @@ func (h *alertResponse) run(ctx context.Context) []schema.Action {
 		return nil
 	}
 	var out []schema.Action
+	done := map[string]bool{} // rule, action, user: once per batch
 	for _, a := range h.alerts {
 		block := h.rules[a.Rule.ID]
 		mode, note := respond.DryRun, ""
@@ -127,6 +129,11 @@ func (h *alertResponse) run(ctx context.Context) []schema.Action {
 		}
 		identity, dir := alertIdentity(a.User)
 		for _, action := range block.Actions {
+			key := a.Rule.ID + "\x00" + action + "\x00" + identity
+			if done[key] {
+				continue
+			}
+			done[key] = true
 			req := respond.Request{Action: action, Identity: identity, Mode: mode, Trigger: a.Rule.ID, Rule: a.Rule.ID,
 				IncidentID: h.incidents[a.ID]}
 			if slices.Contains(entraOnly, action) {

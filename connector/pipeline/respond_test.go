@@ -95,7 +95,9 @@ response: { mode: %[3]s }
 	ev := schema.Event{ID: "e1", Timestamp: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC),
 		Event: schema.EventMeta{Kind: schema.KindLogonFailure, Outcome: "failure"},
 		User:  schema.User{Name: "alice", Domain: "LAB", ID: "S-1-5-21-1-2-3-1104"}}
-	if err := p.consume(ctx, "test", component.Batch{Events: []schema.Event{ev}}, false); err != nil {
+	ev2 := ev // the rule fires twice on alice in one batch: her actions run once
+	ev2.ID, ev2.Timestamp = "e2", ev.Timestamp.Add(time.Second)
+	if err := p.consume(ctx, "test", component.Batch{Events: []schema.Event{ev, ev2}}, false); err != nil {
 		t.Fatal(err)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -131,6 +133,7 @@ func TestRuleResponseRunsWhenTheRuleFires(t *testing.T) {
 		t.Run(tc.global, func(t *testing.T) {
 			recs, ad := runRespondPipeline(t, tc.global)
 			var alert, incident, action map[string]any
+			actions := 0
 			for _, r := range recs {
 				switch r["kind"] {
 				case "alert":
@@ -139,10 +142,11 @@ func TestRuleResponseRunsWhenTheRuleFires(t *testing.T) {
 					incident = r
 				case "action":
 					action = r
+					actions++
 				}
 			}
-			if alert == nil || incident == nil || action == nil {
-				t.Fatalf("records %v: want an alert, an incident and an action", recs)
+			if alert == nil || incident == nil || actions != 1 {
+				t.Fatalf("records %v: want alerts, an incident and exactly one action", recs)
 			}
 			t.Logf("action record: %v", action)
 			if action["type"] != "disable_user" || action["mode"] != tc.mode || action["result"] != tc.result ||

@@ -70,7 +70,15 @@ type AD struct {
 	mu        sync.Mutex
 	domainSID string
 	netbios   string
+	// lastFail and failErr let actions fail fast for a while after the DC
+	// could not be reached, so a pipeline running rule responses does not
+	// stall on one dial timeout per alert.
+	lastFail time.Time
+	failErr  error
 }
+
+// failFast is how long after a failed connection new actions fail at once.
+const failFast = 30 * time.Second
 
 // NewAD returns the AD directory of cfg. It reads the CA file but does
 // not connect: each action dials, binds and closes.
@@ -107,10 +115,24 @@ func (d *AD) dial(ctx context.Context) (*ldap.Conn, error) {
 	if timeout <= 0 {
 		return nil, context.DeadlineExceeded
 	}
+	d.mu.Lock()
+	if !d.lastFail.IsZero() && time.Since(d.lastFail) < failFast {
+		err := d.failErr
+		d.mu.Unlock()
+		return nil, fmt.Errorf("%w (not retried for %s after the failure)", err, failFast)
+	}
+	d.mu.Unlock()
 	c, err := ldap.DialURL(d.url, ldap.DialWithTLSConfig(d.tls), ldap.DialWithDialer(&net.Dialer{Timeout: timeout}))
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", d.url, err)
+		err = fmt.Errorf("connect %s: %w", d.url, err)
+		d.mu.Lock()
+		d.lastFail, d.failErr = time.Now(), err
+		d.mu.Unlock()
+		return nil, err
 	}
+	d.mu.Lock()
+	d.lastFail = time.Time{}
+	d.mu.Unlock()
 	c.SetTimeout(timeout)
 	if err := c.Bind(d.bind, d.password.Value()); err != nil {
 		c.Close()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -81,5 +82,65 @@ func TestResponderGuardRails(t *testing.T) {
 	now = now.Add(61 * time.Minute) // the window slides
 	if rec := r.Run(ctx, Request{Action: DisableUser, Identity: "b", Mode: Enforce}); rec.Result != Succeeded {
 		t.Errorf("an hour later: %s %s", rec.Result, rec.Reason)
+	}
+}
+
+// An unreachable DC fails the action with the connection error, and for
+// a while later actions fail at once instead of waiting for a timeout each.
+func TestADUnreachableFailsFast(t *testing.T) {
+	ad, err := NewAD(config.ResponseAD{URL: "ldaps://127.0.0.1:1", Bind: "x", Password: "y", BaseDN: "DC=x"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(Options{Directories: []Directory{ad}})
+	first := r.Run(context.Background(), Request{Action: DisableUser, Identity: "bob", Mode: Enforce})
+	if first.Result != Failed || !strings.Contains(first.Reason, "connect ldaps://127.0.0.1:1") {
+		t.Fatalf("first: %s %s", first.Result, first.Reason)
+	}
+	start := time.Now()
+	second := r.Run(context.Background(), Request{Action: DisableUser, Identity: "bob", Mode: Enforce})
+	if second.Result != Failed || !strings.Contains(second.Reason, "not retried for 30s") || time.Since(start) > time.Second {
+		t.Fatalf("second: %s %s after %v", second.Result, second.Reason, time.Since(start))
+	}
+	if _, err := NewAD(config.ResponseAD{URL: "ldap://127.0.0.1:389"}, nil); err == nil {
+		t.Error("plain ldap:// accepted")
+	}
+}
+
+func TestEncodePasswordAndRandom(t *testing.T) {
+	if got := encodePassword("Ab1!"); got != "\"\x00A\x00b\x001\x00!\x00\"\x00" {
+		t.Errorf("encodePassword = %q", got)
+	}
+	seen := map[string]bool{}
+	for range 50 {
+		p, err := randomPassword(24)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != 24 || !strings.ContainsAny(p, pwLower) || !strings.ContainsAny(p, pwUpper) || !strings.ContainsAny(p, pwDigits) || !strings.ContainsAny(p, pwSymbol) || seen[p] {
+			t.Fatalf("password %q: want 24 chars of every class, never repeated", p)
+		}
+		seen[p] = true
+	}
+}
+
+func FuzzDecodeSID(f *testing.F) {
+	f.Add([]byte{1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xf4, 1, 0, 0})
+	f.Add([]byte{1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := decodeSID(b)
+		if s != "" && (!strings.HasPrefix(s, "S-") || ridOf(s) < 0 && len(b) > 8) {
+			t.Fatalf("decodeSID(%x) = %q", b, s)
+		}
+	})
+}
+
+func TestDecodeSID(t *testing.T) {
+	b := []byte{1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xf4, 1, 0, 0}
+	if got := decodeSID(b); got != "S-1-5-21-1-2-3-500" || ridOf(got) != 500 {
+		t.Errorf("decodeSID = %q", got)
+	}
+	if decodeSID(b[:27]) != "" || decodeSID(nil) != "" {
+		t.Error("a truncated SID decoded")
 	}
 }
