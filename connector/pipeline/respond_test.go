@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"encoding/json"
-
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/connector/respond"
+	"github.com/castellan-itdr/castellan/detections/engine"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -177,4 +177,27 @@ func TestAlertIdentity(t *testing.T) {
 			t.Errorf("%+v → %q %q, want %q %q", tc.u, id, dir, tc.id, tc.dir)
 		}
 	}
+}
+
+// BenchmarkResponseNote is the hook's cost per emitted record when some
+// rule has a response block but the record is not one of its alerts
+// (the common case), and on a pipeline without response blocks (nil).
+func BenchmarkResponseNote(b *testing.B) {
+	h := &alertResponse{rules: map[string]*engine.RuleResponse{"r": {Mode: "dry_run", Actions: []string{"disable_user"}}}, incidents: map[string]string{}}
+	alert := schema.Alert{ID: "a", Rule: schema.RuleRef{ID: "other"}}
+	b.Run("other-rule", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			h.note(alert)
+			h.run(context.Background())
+		}
+	})
+	b.Run("nil", func(b *testing.B) {
+		var none *alertResponse
+		b.ReportAllocs()
+		for b.Loop() {
+			none.note(alert)
+			none.run(context.Background())
+		}
+	})
 }
