@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -31,13 +32,14 @@ type Options struct {
 // safe for concurrent use: the pipeline serializes calls to Process,
 // Snapshot, Restore and Stats.
 type Engine struct {
-	rules     []*Rule     // effective rules (threshold overrides applied)
-	evals     []evaluator // parallel to rules; nil for match and disabled rules
-	tunes     []*ruleTune // parallel to rules; nil when untuned
-	counters  []RuleStats // parallel to rules
-	judges    []int       // missing_predecessor rules, judged on every event
-	byKind    map[string][]int
-	unkinded  []int
+	rules     []*Rule          // effective rules (threshold overrides applied)
+	evals     []evaluator      // parallel to rules; nil for match and disabled rules
+	tunes     []*ruleTune      // parallel to rules; nil when untuned
+	counters  []RuleStats      // parallel to rules
+	judges    []int            // missing_predecessor rules, judged on every event
+	byKind    map[string][]int // rules of an event.kind plus free, ascending
+	free      []int            // rules no index constrains (any kind, code and action)
+	routes    []route          // rules of no kind routed on event.code or event.action
 	maxKeys   int
 	events    uint64
 	watermark int64 // latest event time seen, Unix nanoseconds
@@ -111,6 +113,7 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	kinded := map[string][]int{}
+	var unkinded []int
 	for i, r := range e.rules {
 		e.counters[i].Rule = r.ID
 		tune, _ := opts.Tuning.tuneFor(r.ID) // validated above
@@ -132,7 +135,7 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 			e.judges = append(e.judges, i)
 		}
 		if len(r.kindValues) == 0 {
-			e.unkinded = append(e.unkinded, i)
+			unkinded = append(unkinded, i)
 			continue
 		}
 		for _, k := range r.kindValues {
@@ -141,10 +144,12 @@ func New(rules []*Rule, opts Options) (*Engine, error) {
 			}
 		}
 	}
+	e.routes, e.free = buildRoutes(e.rules, unkinded)
 	// Each kind's candidate list holds its rules and the unconstrained
-	// ones, in rule order, so alerts come out in rule order.
+	// ones, in rule order; Process merges it with the routed rules, so
+	// alerts come out in rule order.
 	for k, idx := range kinded {
-		all := append(slices.Clone(idx), e.unkinded...)
+		all := append(slices.Clone(idx), e.free...)
 		sort.Ints(all)
 		e.byKind[k] = slices.Compact(all)
 	}
@@ -175,8 +180,8 @@ func (e *Engine) Rules() []*Rule { return slices.Clone(e.rules) }
 // Process evaluates one event against every rule and calls emit for each
 // alert, in rule order (alerts of missing_predecessor rules whose buffered
 // events this event's time releases come first). Not safe for concurrent
-// use. Rules whose event.kind constraint excludes the event are not
-// evaluated at all, and evaluating a rule that does not match allocates
+// use. Rules whose event.kind, event.code or event.action constraint
+// excludes the event are not evaluated at all, and evaluating a rule that does not match allocates
 // nothing.
 func (e *Engine) Process(ev *schema.Event, emit func(schema.Alert)) {
 	e.events++
@@ -188,26 +193,54 @@ func (e *Engine) Process(ev *schema.Event, emit func(schema.Alert)) {
 	}
 	idx, ok := e.byKind[string(ev.Event.Kind)]
 	if !ok {
-		idx = e.unkinded
+		idx = e.free
 		if hasUpper(string(ev.Event.Kind)) {
 			if i, ok := e.byKind[strings.ToLower(string(ev.Event.Kind))]; ok {
 				idx = i
 			}
 		}
 	}
-	for _, i := range idx {
-		r, c := e.rules[i], &e.counters[i]
-		c.Evaluated++
-		if x := e.evals[i]; x != nil {
-			x.process(ev, c, emit)
-			continue
+	var r0, r1 []int
+	if len(e.routes) > 0 {
+		r0 = e.routes[0].lookup(e.routes[0].get(ev))
+		if len(e.routes) > 1 {
+			r1 = e.routes[1].lookup(e.routes[1].get(ev))
 		}
-		if !r.matches(ev) || !admit(e.tunes[i], ev, c) {
-			continue
-		}
-		c.Alerts++
-		emit(matchAlert(r, ev))
 	}
+	if len(r0) == 0 && len(r1) == 0 {
+		for _, i := range idx {
+			e.evaluate(i, ev, emit)
+		}
+		return
+	}
+	// Merge the ascending lists (disjoint: a rule is in one index only).
+	for len(idx)+len(r0)+len(r1) > 0 {
+		i := -1
+		switch {
+		case len(idx) > 0 && (len(r0) == 0 || idx[0] < r0[0]) && (len(r1) == 0 || idx[0] < r1[0]):
+			i, idx = idx[0], idx[1:]
+		case len(r0) > 0 && (len(r1) == 0 || r0[0] < r1[0]):
+			i, r0 = r0[0], r0[1:]
+		default:
+			i, r1 = r1[0], r1[1:]
+		}
+		e.evaluate(i, ev, emit)
+	}
+}
+
+// evaluate runs rule i on an event its indexes admit.
+func (e *Engine) evaluate(i int, ev *schema.Event, emit func(schema.Alert)) {
+	r, c := e.rules[i], &e.counters[i]
+	c.Evaluated++
+	if x := e.evals[i]; x != nil {
+		x.process(ev, c, emit)
+		return
+	}
+	if !r.matches(ev) || !admit(e.tunes[i], ev, c) {
+		return
+	}
+	c.Alerts++
+	emit(matchAlert(r, ev))
 }
 
 // Flush judges every event a missing_predecessor rule still buffers for its
@@ -273,7 +306,12 @@ type ruleState struct {
 	keys       map[string]*keyState
 	head, tail *keyState
 	lastSweep  int64
+	spare      []*keyState // removed keys kept for reuse (their ring and map)
 }
+
+// maxSpareKeys bounds the removed keys a rule keeps for reuse: keys come
+// and go with every window, and reusing one saves its map and ring.
+const maxSpareKeys = 64
 
 // keyState is one group key's window.
 type keyState struct {
@@ -315,6 +353,25 @@ func (s *ruleState) pushBack(k *keyState) {
 func (s *ruleState) remove(k *keyState) {
 	s.unlink(k)
 	delete(s.keys, k.key)
+	if len(s.spare) < maxSpareKeys {
+		ring, vals := k.ring[:0], k.vals
+		clear(vals)
+		*k = keyState{ring: ring, vals: vals}
+		s.spare = append(s.spare, k)
+	}
+}
+
+// newKey returns an empty key, reusing a removed one when there is one.
+func (s *ruleState) newKey(key string, t int64) *keyState {
+	n := len(s.spare)
+	if n == 0 {
+		return &keyState{key: key, last: t}
+	}
+	k := s.spare[n-1]
+	s.spare[n-1] = nil
+	s.spare = s.spare[:n-1]
+	k.key, k.last = key, t
+	return k
 }
 
 // sweep drops keys (from the least recently updated end) whose window and
@@ -367,13 +424,46 @@ func groupKeyWith(getters []schema.Getter, ev *schema.Event) (key string, vals [
 	return b.String(), vals, empty
 }
 
+// lookupLower returns m[strings.ToLower(v)], lower-casing an ASCII v on
+// the stack instead of allocating.
+func lookupLower[V any](m map[string]V, v string) V {
+	var buf [128]byte
+	if len(v) > len(buf) {
+		return m[strings.ToLower(v)]
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= utf8.RuneSelf {
+			return m[strings.ToLower(v)]
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return m[string(buf[:len(v)])]
+}
+
 // observe adds a matching event to the rule's window and reports an alert
 // when the rule fires.
 func (s *ruleState) observe(r *Rule, ev *schema.Event, c *RuleStats, maxKeys int) (schema.Alert, bool) {
-	key, vals, empty := groupKey(r, ev)
-	if empty {
-		c.SkippedEmptyKey++
-		return schema.Alert{}, false
+	// One group_by field (the usual case) is looked up without building
+	// the key: it is allocated only for a new key.
+	var key, one string
+	var vals []string
+	single := len(r.groupGetters) == 1
+	if single {
+		one = r.groupGetters[0](ev)
+		if one == "" {
+			c.SkippedEmptyKey++
+			return schema.Alert{}, false
+		}
+	} else {
+		var empty bool
+		if key, vals, empty = groupKey(r, ev); empty {
+			c.SkippedEmptyKey++
+			return schema.Alert{}, false
+		}
 	}
 	var dv string
 	if r.distinctGet != nil {
@@ -385,16 +475,30 @@ func (s *ruleState) observe(r *Rule, ev *schema.Event, c *RuleStats, maxKeys int
 	}
 	t := nanos(ev.Timestamp)
 	s.sweep(t, r.Window)
-	k := s.keys[key]
+	var k *keyState
+	if single {
+		k = lookupLower(s.keys, one)
+	} else {
+		k = s.keys[key]
+	}
 	if k == nil {
+		if single {
+			key, vals = strings.ToLower(one), []string{one}
+		}
 		for len(s.keys) >= maxKeys && s.head != nil {
 			s.remove(s.head)
 			c.Evictions++
 		}
-		k = &keyState{key: key, last: t}
+		k = s.newKey(key, t)
 		s.keys[key] = k
 	} else {
 		s.unlink(k)
+		if single {
+			vals = k.group
+			if len(vals) != 1 || vals[0] != one {
+				vals = []string{one}
+			}
+		}
 	}
 	s.pushBack(k)
 	k.group = vals

@@ -56,14 +56,32 @@ func (c *cond) holds(ev *schema.Event) bool {
 		}
 		return false
 	}
-	for _, n := range c.vals {
-		switch c.op {
-		case opEq:
-			// Equal lengths is the common case; a non-ASCII value may fold
-			// to a needle of another byte length.
-			if (len(v) == len(n) || hasNonASCII(v)) && strings.EqualFold(v, n) {
+	if c.op == opEq {
+		// Equal lengths is the common case; a non-ASCII value may fold to
+		// a needle of another byte length.
+		// Whether v is ASCII is settled once, on the first needle of
+		// another length.
+		nonASCII := -1
+		for _, n := range c.vals {
+			if len(v) != len(n) {
+				if nonASCII < 0 {
+					nonASCII = 0
+					if hasNonASCII(v) {
+						nonASCII = 1
+					}
+				}
+				if nonASCII == 0 {
+					continue
+				}
+			}
+			if strings.EqualFold(v, n) {
 				return true
 			}
+		}
+		return false
+	}
+	for _, n := range c.vals {
+		switch c.op {
 		case opContains:
 			if containsFold(v, n) {
 				return true

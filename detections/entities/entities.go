@@ -6,6 +6,7 @@ package entities
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -68,14 +69,46 @@ func key(name string) string {
 	return strings.TrimSuffix(n, "$")
 }
 
+// has reports whether name's key is in m. Enrich runs on every event, so
+// an ASCII key (all real account and host names) is lower-cased on the
+// stack instead of allocated.
+func has(m map[string]bool, name string) bool {
+	n := strings.TrimSpace(name)
+	if i := strings.LastIndexByte(n, '\\'); i >= 0 {
+		n = n[i+1:]
+	}
+	if i := strings.IndexByte(n, '@'); i >= 0 {
+		n = n[:i]
+	}
+	if i := strings.IndexByte(n, '.'); i >= 0 {
+		n = n[:i]
+	}
+	n = strings.TrimSuffix(n, "$")
+	var buf [64]byte
+	if len(n) > len(buf) {
+		return m[key(name)]
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if c >= utf8.RuneSelf {
+			return m[key(name)] // lower-casing may change lengths
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return m[string(buf[:len(n)])]
+}
+
 // IsDC reports whether an account or host name is a known domain controller.
-func (s *Store) IsDC(name string) bool { return s.dcs[key(name)] }
+func (s *Store) IsDC(name string) bool { return has(s.dcs, name) }
 
 // Enrich sets host.is_dc for events logged by known DCs, user.is_dc and
 // target.user.is_dc on DC machine accounts, and tags honeytoken, sensitive
 // and DC look-alike accounts on user and target.user.
 func (s *Store) Enrich(ev *schema.Event) {
-	if len(s.dcs) > 0 && ev.Host.Name != "" && s.dcs[key(ev.Host.Name)] {
+	if len(s.dcs) > 0 && ev.Host.Name != "" && has(s.dcs, ev.Host.Name) {
 		ev.Host.IsDC = true
 	}
 	s.enrichUser(&ev.User)
@@ -88,7 +121,7 @@ func (s *Store) enrichUser(u *schema.User) {
 	}
 	if len(s.dcs) > 0 {
 		machine := u.IsMachine || strings.HasSuffix(u.Name, "$")
-		if s.dcs[key(u.Name)] {
+		if has(s.dcs, u.Name) {
 			if machine {
 				u.IsDC = true
 			} else {
@@ -99,11 +132,10 @@ func (s *Store) enrichUser(u *schema.User) {
 	if len(s.honeytokens) == 0 && len(s.sensitive) == 0 {
 		return
 	}
-	k := key(u.Name)
-	if s.honeytokens[k] {
+	if has(s.honeytokens, u.Name) {
 		u.Tags = appendOnce(u.Tags, TagHoneytoken)
 	}
-	if s.sensitive[k] {
+	if has(s.sensitive, u.Name) {
 		u.Tags = appendOnce(u.Tags, TagSensitive)
 	}
 }

@@ -1,6 +1,7 @@
 package entities
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
@@ -33,5 +34,28 @@ func TestEnrich(t *testing.T) {
 	}
 	if !s.IsDC(`CORP\DC01$`) || s.IsDC("WS01") {
 		t.Fatal("IsDC")
+	}
+}
+
+// TestHasMatchesKey checks the allocation-free lookup against key for the
+// forms names take, including ones where lower-casing is not byte-wise.
+func TestHasMatchesKey(t *testing.T) {
+	long := strings.Repeat("A", 70)
+	names := []string{
+		"DC01", "dc01", "DC01$", " CORP\\DC01$ ", "dc01.corp.example", "DC01@CORP.EXAMPLE",
+		"CORP\\svc-honey", "svc-honey", "SVC-HONEY.", "\u212Aerberos", "kerberos", "İstanbul",
+		"istanbul", "caf\u00e9", "CAF\u00c9", long, strings.ToLower(long), "", "$", "\\", "a\xffb", "A\xffB",
+	}
+	m := set(names)
+	other := set([]string{"dc01", "kerberos"})
+	for _, n := range names {
+		for _, mm := range []map[string]bool{m, other} {
+			if got, want := has(mm, n), mm[key(n)]; got != want {
+				t.Errorf("has(%q) = %v, key lookup %v", n, got, want)
+			}
+		}
+	}
+	if !has(other, "\u212AERBEROS") {
+		t.Errorf("Kelvin-sign spelling should fold to kerberos as key does")
 	}
 }

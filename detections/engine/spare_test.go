@@ -1,0 +1,51 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestReusedKeyStartsEmpty checks that keys removed by a sweep are kept
+// (boundedly) for reuse with nothing carried over, and that a rule works
+// the same on reused keys: a user firing before the sweep needs the full
+// threshold again after it.
+func TestReusedKeyStartsEmpty(t *testing.T) {
+	d := ruleWith(t, "kind: distinct\ngroup_by: [user.name]\ndistinct: target.service\nthreshold: 3\nwindow: 10m",
+		"where:\n  event.kind: kerberos_service_ticket\n")
+	e := engineOf(t, Options{}, d)
+	st := e.evals[0].(*thresholdEval).st
+	n := 0
+	for u := 0; u < 100; u++ {
+		user := fmt.Sprintf("User%d", u)
+		n += len(collect(e, tgs(user, "svc-a", 0), tgs(user, "svc-b", time.Second), tgs(user, "svc-c", 2*time.Second)))
+	}
+	if n != 100 {
+		t.Fatalf("alerts = %d, want one per user", n)
+	}
+	// An hour later the first event sweeps every key.
+	if a := collect(e, tgs("USER7", "svc-a", time.Hour)); len(a) != 0 {
+		t.Fatalf("alerts = %+v", a)
+	}
+	if len(st.spare) != maxSpareKeys-1 || len(st.keys) != 1 {
+		t.Fatalf("spare = %d, keys = %d; want %d and 1", len(st.spare), len(st.keys), maxSpareKeys-1)
+	}
+	for _, k := range st.spare {
+		if k.key != "" || k.group != nil || len(k.vals) != 0 || len(k.ring) != 0 || k.suppressed != 0 || k.last != 0 || k.prev != nil || k.next != nil {
+			t.Fatalf("spare key not reset: %+v", k)
+		}
+	}
+	k := st.keys["user7"]
+	if k == nil || len(k.vals) != 1 || k.group[0] != "USER7" {
+		t.Fatalf("key user7 = %+v, want one value, group as last seen", k)
+	}
+	if a := collect(e, tgs("user7", "svc-b", time.Hour+time.Second)); len(a) != 0 {
+		t.Fatalf("fired after 2 values: %+v", a)
+	}
+	if k.group[0] != "user7" {
+		t.Errorf("group = %v, want the latest spelling", k.group)
+	}
+	if a := collect(e, tgs("User7", "svc-c", time.Hour+2*time.Second)); len(a) != 1 || a[0].Count != 3 {
+		t.Fatalf("alerts = %+v, want one with 3 values", a)
+	}
+}
