@@ -107,10 +107,10 @@ func TestSambaLabSeededMisconfigurations(t *testing.T) {
 		}
 	}
 	for key, want := range map[string]string{
-		"unconstrained-delegation " + strings.ToLower(uncon.DN): "userAccountControl 0x80000 (TRUSTED_FOR_DELEGATION) on " + uncon.DN,
-		"asrep-roastable " + strings.ToLower(asrep.DN):          "userAccountControl 0x400000 (DONT_REQ_PREAUTH) on " + asrep.DN,
-		"password-not-required " + strings.ToLower(nopass.DN):   "userAccountControl 0x20 (PASSWD_NOTREQD) on " + nopass.DN,
-		"dcsync-rights " + strings.ToLower(dcsync.DN):           "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2(DS-Replication-Get-Changes-All)",
+		"unconstrained-delegation " + strings.ToLower(uncon.DN):   "userAccountControl 0x80000 (TRUSTED_FOR_DELEGATION) on " + uncon.DN,
+		"asrep-roastable " + strings.ToLower(asrep.DN):            "userAccountControl 0x400000 (DONT_REQ_PREAUTH) on " + asrep.DN,
+		"password-not-required " + strings.ToLower(nopass.DN):     "userAccountControl 0x20 (PASSWD_NOTREQD) on " + nopass.DN,
+		"dcsync-rights " + strings.ToLower(dcsync.DN):             "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2(DS-Replication-Get-Changes-All)",
 		"kerberoastable-privileged " + strings.ToLower(kadmin.DN): "servicePrincipalName " + kadmin.SPN,
 	} {
 		if got := evidence[key]; !strings.Contains(got, want) {
