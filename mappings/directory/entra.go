@@ -81,7 +81,7 @@ type AuthRegistration struct {
 	PasswordlessCapable bool      `json:"passwordless_capable"`
 	SSPRRegistered      bool      `json:"sspr_registered"`
 	Methods             []string  `json:"methods,omitempty"` // methodsRegistered
-	DefaultMethod       string    `json:"default_method,omitempty"`
+	DefaultMethod       string    `json:"default_method,omitempty"` // userPreferredMethodForSecondaryAuthentication
 	Updated             time.Time `json:"updated,omitempty"`
 }
 
