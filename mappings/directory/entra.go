@@ -80,7 +80,7 @@ type AuthRegistration struct {
 	MFACapable          bool      `json:"mfa_capable"`
 	PasswordlessCapable bool      `json:"passwordless_capable"`
 	SSPRRegistered      bool      `json:"sspr_registered"`
-	Methods             []string  `json:"methods,omitempty"` // methodsRegistered
+	Methods             []string  `json:"methods,omitempty"`        // methodsRegistered
 	DefaultMethod       string    `json:"default_method,omitempty"` // userPreferredMethodForSecondaryAuthentication
 	Updated             time.Time `json:"updated,omitempty"`
 }
