@@ -201,3 +201,20 @@ func BenchmarkResponseNote(b *testing.B) {
 		}
 	})
 }
+
+// Every action a rule may name is one the configured directories offer.
+func TestRuleActionsAreOffered(t *testing.T) {
+	r, err := NewResponder(config.Response{
+		AD:      &config.ResponseAD{URL: "ldaps://127.0.0.1:1", Bind: "x", Password: "y", BaseDN: "DC=x"},
+		Entra:   &config.ResponseEntra{TenantID: "t", ClientID: "c", ClientSecret: "s", GraphURL: "http://127.0.0.1:1/v1.0"},
+		Journal: filepath.Join(t.TempDir(), "j.db"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range engine.ResponseActions {
+		if !r.Offers(a) {
+			t.Errorf("rules may name %s but no directory offers it", a)
+		}
+	}
+}
