@@ -56,6 +56,17 @@ func TestBuildersDissect(t *testing.T) {
 	s.Login("LAB", "bob", "WS01", "DC01", true, StatusLogonFailure)
 	s.End()
 	w.Exchange(ap(client, 50006), ap(dc, 53), DNSQuery(9, "_ldap._tcp.dc._msdcs.lab.test", DNSTypeSRV), DNSResponse(9, "_ldap._tcp.dc._msdcs.lab.test", DNSTypeSRV, RcodeNoError, 1))
+	d := w.Dial(ap(client, 50007), ap(dc, 53))
+	d.Request(DNSTCP(DNSQuery(10, "lab.test", DNSTypeAXFR)), DNSTCP(DNSResponse(10, "lab.test", DNSTypeAXFR, RcodeNoError, 20)))
+	d.Close()
+	w.RPCOverTCP(ap(client, 50008), ap(dc, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80}, RPCCall{Opnum: 3, ReqSize: 200, RespSize: 20000})
+	p := w.SMB(ap(client, 50009), ap(dc, 445))
+	p.Login("LAB", "carol", "WS02", "DC01", false, StatusSuccess)
+	p.TreeConnect(`\\DC01\IPC$`)
+	p.RPCOverPipe("srvsvc", IfSRVSVC, RPCCall{Opnum: 12, ReqSize: 40, RespSize: 300})
+	p.RPCOverPipe("samr", IfSAMR, RPCCall{Opnum: 64, ReqSize: 40, RespSize: 30}, RPCCall{Opnum: 13, ReqSize: 40, RespSize: 900, Status: 0x105},
+		RPCCall{Opnum: 25, ReqSize: 20, Fault: 5})
+	p.End()
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +74,16 @@ func TestBuildersDissect(t *testing.T) {
 	got := map[string]schema.Event{}
 	for _, ev := range evs {
 		code := ev.Event.Code
-		if ev.Event.Kind == schema.KindNTLMAuth {
-			code = "ntlm"
+		switch ev.Event.Kind {
+		case schema.KindNTLMAuth:
+			code = ev.User.Name
+		case schema.KindRPCCall:
+			code = ev.RPC.Operation
+		case schema.KindDNSQuery:
+			code = ev.DNS.Question.Type
 		}
 		got[string(ev.Event.Kind)+"/"+code] = ev
-		t.Logf("%s %s %s user=%s svc=%s etype=%s pre=%s fail=%s orig=%v", ev.Event.Kind, ev.Event.Code, ev.Event.Outcome, ev.User.Name, ev.Target.Service, ev.Auth.Kerberos.Etype, ev.Auth.Kerberos.PreauthType, ev.Auth.FailureCode, ev.Original)
+		t.Logf("%s %s %s user=%s svc=%s etype=%s pre=%s fail=%s rpc=%+v dns=%+v", ev.Event.Kind, ev.Event.Code, ev.Event.Outcome, ev.User.Name, ev.Target.Service, ev.Auth.Kerberos.Etype, ev.Auth.Kerberos.PreauthType, ev.Auth.FailureCode, ev.RPC, ev.DNS)
 	}
 	check := func(key string, f func(schema.Event) bool) {
 		t.Helper()
@@ -92,13 +108,23 @@ func TestBuildersDissect(t *testing.T) {
 		return e.Original["Filter"] == "(&(objectCategory=person)(servicePrincipalName=*)(!(cn=krbtgt))(userAccountControl:1.2.840.113556.1.4.803:=512)(name=svc*))" &&
 			e.Original["Entries"] == "1"
 	})
-	check("ntlm_auth/ntlm", func(e schema.Event) bool {
+	check("ntlm_auth/bob", func(e schema.Event) bool {
 		return e.User.Name == "bob" && e.Auth.NTLM.Version == "v1" && e.Auth.FailureCode == "0xc000006d"
 	})
+	check("rpc_call/DRSGetNCChanges", func(e schema.Event) bool {
+		return e.RPC.Interface == "drsuapi" && e.RPC.Transport == "tcp" && e.Event.Outcome == "success" && e.Destination.Port == 49667
+	})
+	check("rpc_call/NetrSessionEnum", func(e schema.Event) bool {
+		return e.RPC.Pipe == "srvsvc" && e.RPC.Transport == "smb" && e.User.Name == "carol"
+	})
+	check("rpc_call/SamrEnumerateUsersInDomain", func(e schema.Event) bool { return e.RPC.ReturnValue == "0x00000105" })
+	check("rpc_call/SamrGetMembersInGroup", func(e schema.Event) bool { return e.Event.Outcome == "failure" && e.RPC.Status == "0x00000005" })
+	check("dns_query/AXFR", func(e schema.Event) bool {
+		return e.DNS.ZoneTransfer && e.DNS.AnswersCount == 20 && e.DNS.Question.Name == "lab.test"
+	})
+	check("dns_query/SRV", func(e schema.Event) bool { return e.DNS.ResponseCode == "NOERROR" && e.Source.Port == 50006 })
 }
 
-// TestGenerate checks the benchmark mix: deterministic, the requested
-// size, and every conversation decodes cleanly into the expected events.
 func TestGenerate(t *testing.T) {
 	const size = 2 << 20
 	var a, b bytes.Buffer
@@ -125,7 +151,7 @@ func TestGenerate(t *testing.T) {
 	}
 	rounds := int(st.Rounds)
 	for k, min := range map[schema.EventKind]int{schema.KindKerberosTGT: 2 * rounds, schema.KindKerberosServiceTicket: 3 * rounds,
-		schema.KindLDAPSearch: 3 * rounds, schema.KindNTLMAuth: 2 * rounds} {
+		schema.KindLDAPSearch: 3 * rounds, schema.KindNTLMAuth: 2 * rounds, schema.KindDNSQuery: 4 * rounds, schema.KindRPCCall: 3 * rounds} {
 		if kinds[k] < min {
 			t.Errorf("%s: %d events for %d rounds, want >= %d", k, kinds[k], rounds, min)
 		}

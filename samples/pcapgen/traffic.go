@@ -49,8 +49,9 @@ var (
 // rounds of one workstation's logon and Group Policy refresh (DNS lookups,
 // a Kerberos AS exchange with the pre-authentication round trip, service
 // tickets, LDAP binds and searches, an SMB2 session with NTLMv2 reading
-// SYSVOL) mixed with application simple binds and service-ticket requests,
-// until the file reaches o.Size.
+// SYSVOL and LSARPC calls on a pipe, Netlogon over TCP) mixed with
+// application simple binds, failed logons and DRSUAPI replication between
+// the two DCs, until the file reaches o.Size.
 func Generate(out io.Writer, o Options) (Stats, error) {
 	if o.Size <= 0 {
 		return Stats{}, errors.New("pcapgen: size must be > 0")
@@ -172,8 +173,26 @@ func (g *generator) round() {
 	s.TreeConnect(`\\` + dcN + `\SYSVOL`)
 	s.ReadFile(`lab.test\Policies\{31B2F340-016D-11D2-945F-00C04FB984F9}\GPT.INI`, 23+g.pick(40))
 	s.ReadFile(`lab.test\Policies\{31B2F340-016D-11D2-945F-00C04FB984F9}\Machine\Registry.pol`, 2048+g.pick(30<<10))
+	// Name lookups over \PIPE\lsarpc (Group Policy security filtering).
+	s.TreeConnect(`\\` + dcN + `\IPC$`)
+	s.RPCOverPipe("lsarpc", IfLSARPC, RPCCall{Opnum: 44, ReqSize: 60, RespSize: 24}, RPCCall{Opnum: 76, ReqSize: 180, RespSize: 320},
+		RPCCall{Opnum: 0, ReqSize: 24, RespSize: 24})
 	s.End()
 	g.st.Conversations["smb2"]++
+
+	// Netlogon: the workstation's secure channel (NetrLogonSamLogonEx of
+	// a network logon) over TCP.
+	if g.pick(3) == 0 {
+		g.w.RPCOverTCP(g.ep(ca), netip.AddrPortFrom(dcA, 49668), IfNetlogon, RPCCall{Opnum: 39, ReqSize: 420, RespSize: 680})
+		g.st.Conversations["dcerpc"]++
+	}
+	// Replication between the DCs: DRSGetNCChanges pulling changes.
+	if g.st.Rounds%20 == 0 {
+		src, dst := dcAddrs[1-d], dcA
+		g.w.RPCOverTCP(g.ep(src), netip.AddrPortFrom(dst, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
+			RPCCall{Opnum: 3, ReqSize: 180, RespSize: 16<<10 + g.pick(48<<10)}, RPCCall{Opnum: 1, ReqSize: 24, RespSize: 28})
+		g.st.Conversations["dcerpc"]++
+	}
 
 	// Applications: a simple bind and search, or a failed NTLM logon.
 	switch g.pick(8) {
