@@ -51,6 +51,7 @@ func newRootCmd() *cobra.Command {
 		newSamplesCmd(),
 		newSinksCmd(),
 		newEvalCmd(),
+		newPostureCmd(),
 		newVersionCmd(),
 		newIdentitiesCmd(),
 		newRespondCmd(),

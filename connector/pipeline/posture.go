@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,11 +28,15 @@ type CollectFunc func(ctx context.Context, c config.Posture) (*directory.Snapsho
 // posture.ldap. (posture.entra is accepted by the config only when an Entra
 // collector is registered; none is wired here yet.)
 func CollectDirectory(ctx context.Context, c config.Posture) (*directory.Snapshot, error) {
+	return collectDirectory(ctx, c, slog.Default())
+}
+
+func collectDirectory(ctx context.Context, c config.Posture, log *slog.Logger) (*directory.Snapshot, error) {
 	lc, ok := c.LDAP.(*ldap.Config)
 	if !ok || lc == nil {
 		return nil, errors.New("posture: no posture.ldap configuration")
 	}
-	col, err := ldap.New(*lc)
+	col, err := ldap.New(*lc, ldap.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +127,9 @@ func (p *Pipeline) stopPosture() {
 func (p *Pipeline) RunPosture(ctx context.Context) (PostureResult, error) {
 	collect := p.opts.PostureCollect
 	if collect == nil {
-		collect = CollectDirectory
+		collect = func(ctx context.Context, c config.Posture) (*directory.Snapshot, error) {
+			return collectDirectory(ctx, c, p.log.With("collector", "ldap"))
+		}
 	}
 	started := time.Now()
 	snap, err := collect(ctx, p.cfg.Posture)
