@@ -173,12 +173,17 @@ func (s *Snapshot) Resolve() {
 		}
 	}
 
-	// closure returns the lower-case DNs of every group reachable from
-	// start (excluding start), breadth first, visiting each group once.
-	closure := func(start []string) []string {
-		seen := map[string]bool{}
+	// up returns the lower-case DNs of every group above group g
+	// (excluding g itself, even when a cycle leads back to it), computed
+	// once per group by a breadth-first walk that visits each group once.
+	memo := map[string][]string{}
+	up := func(g string) []string {
+		if v, ok := memo[g]; ok {
+			return v
+		}
+		seen := map[string]bool{g: true}
 		var out []string
-		queue := append([]string(nil), start...)
+		queue := append([]string(nil), parents[g]...)
 		for len(queue) > 0 {
 			dn := queue[0]
 			queue = queue[1:]
@@ -188,6 +193,26 @@ func (s *Snapshot) Resolve() {
 			seen[dn] = true
 			out = append(out, dn)
 			queue = append(queue, parents[dn]...)
+		}
+		memo[g] = out
+		return out
+	}
+	// closure is every group reachable from the start groups, start
+	// included.
+	closure := func(start []string) []string {
+		seen := map[string]bool{}
+		var out []string
+		add := func(dn string) {
+			if !seen[dn] {
+				seen[dn] = true
+				out = append(out, dn)
+			}
+		}
+		for _, g := range start {
+			add(g)
+			for _, x := range up(g) {
+				add(x)
+			}
 		}
 		return out
 	}
@@ -263,14 +288,7 @@ func (s *Snapshot) Resolve() {
 	}
 	for i := range s.Groups {
 		g := &s.Groups[i]
-		self := strings.ToLower(g.DN)
-		var up []string
-		for _, p := range closure(parents[self]) {
-			if p != self { // a cycle leads back to the group itself
-				up = append(up, p)
-			}
-		}
-		g.EffectiveGroups = canonical(up)
+		g.EffectiveGroups = canonical(up(strings.ToLower(g.DN)))
 		g.EffectiveMembers = g.EffectiveMembers[:0]
 		for m := range members[strings.ToLower(g.DN)] {
 			g.EffectiveMembers = append(g.EffectiveMembers, m)
