@@ -131,9 +131,13 @@ func (f *tcpFlow) send(fromClient bool, flags string, data []byte) {
 		_ = tcp.SetNetworkLayerForChecksum(ip4)
 		ip = ip4
 	}
+	layersOut := []gopacket.SerializableLayer{eth, q, ip, tcp, gopacket.Payload(data)}
+	if f.vlan == 0 { // untagged
+		eth.EthernetType = q.Type
+		layersOut = append(layersOut[:1], layersOut[2:]...)
+	}
 	buf := gopacket.NewSerializeBuffer()
-	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
-		eth, q, ip, tcp, gopacket.Payload(data))
+	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, layersOut...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -144,11 +148,16 @@ func (f *tcpFlow) send(fromClient bool, flags string, data []byte) {
 	}
 }
 
+// run writes the handshake, the segments (even indexes from the client,
+// odd from the server; nil skips a turn) and the FINs.
 func (f *tcpFlow) run(segments ...[]byte) {
 	f.send(true, "S", nil)
 	f.send(false, "SA", nil)
 	f.send(true, "A", nil)
 	for i, s := range segments {
+		if s == nil {
+			continue
+		}
 		f.send(i%2 == 0, "PA", s)
 	}
 	f.send(true, "FA", nil)
@@ -182,4 +191,5 @@ func writeCrafted(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	writeCraftedRPC(t)
 }

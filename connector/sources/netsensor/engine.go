@@ -324,7 +324,7 @@ func (e *engine) packet(data []byte, info packetInfo) {
 			flow = e.ip6.NetworkFlow()
 		}
 		e.curSrc, e.curDst = srcAP, dstAP
-		if byContent && !e.tcp.SYN {
+		if byContent && !e.tcp.SYN && len(e.tcp.Payload) > 0 {
 			e.startHalf(flow, srcAP, dstAP, serverIsDst, info.ts)
 		}
 		e.asm.AssembleWithTimestamp(flow, &e.tcp, info.ts)

@@ -61,3 +61,33 @@ func TestDNSSamples(t *testing.T) {
 		t.Errorf("malformed %d, %d events", st.Dissect.Malformed, len(evs))
 	}
 }
+
+// Crafted by writeCraftedRPC (go test -run TestGolden -update).
+func TestCraftedRPCSamples(t *testing.T) {
+	evs, _ := readSample(t, "rpc-coercion-crafted.pcapng")
+	co := []string{"event.kind", "rpc_call", "source.ip", "10.0.0.66", "user.name", "mallory", "rpc.transport", "smb"}
+	expect(t, evs, 1, append(co, "rpc.interface", "efsrpc", "rpc.pipe", "lsarpc", "rpc.operation", "EfsRpcOpenFileRaw", "rpc.opnum", "0",
+		"rpc.interface_uuid", "c681d488-d850-11d0-8c52-00c04fd90f7e", "rpc.return_value", "0x00000035")...)
+	expect(t, evs, 1, append(co, "rpc.interface", "efsrpc", "rpc.pipe", "efsrpc", "rpc.operation", "EfsRpcEncryptFileSrv", "rpc.opnum", "4",
+		"rpc.interface_uuid", "df1941c5-fe89-4e79-bf10-463657acf44d")...)
+	expect(t, evs, 1, append(co, "rpc.interface", "spoolss", "rpc.operation", "RpcRemoteFindFirstPrinterChangeNotificationEx", "rpc.opnum", "65")...)
+	expect(t, evs, 1, append(co, "rpc.interface", "netdfs", "rpc.operation", "NetrDfsRemoveStdRoot", "rpc.opnum", "13")...)
+	expect(t, evs, 1, "event.kind", "ntlm_auth", "user.name", "mallory", "auth.ntlm.version", "v2", "host.name", "dc1.lab.test")
+
+	evs, st := readSample(t, "rpc-dcshadow-crafted.pcapng")
+	ds := []string{"event.kind", "rpc_call", "source.ip", "10.0.0.66", "destination.port", "49667", "rpc.interface", "drsuapi",
+		"user.name", "ROGUE$", "user.is_machine", "true", "rpc.auth_level", "privacy", "event.outcome", "success"}
+	expect(t, evs, 1, append(ds, "rpc.operation", "DRSAddEntry", "rpc.opnum", "17")...)
+	expect(t, evs, 1, append(ds, "rpc.operation", "DRSReplicaAdd", "rpc.opnum", "5")...)
+	expect(t, evs, 1, append(ds, "rpc.operation", "DRSGetNCChanges", "original.Fragments", "2")...)
+	expect(t, evs, 1, "rpc.interface", "epmapper", "rpc.operation", "ept_map", "destination.port", "135")
+	if st.TCPConversations != 2 || st.Sniffed != 1 || st.Dissect.Malformed != 0 {
+		t.Errorf("conversations %d sniffed %d malformed %d", st.TCPConversations, st.Sniffed, st.Dissect.Malformed)
+	}
+
+	evs, _ = readSample(t, "dns-axfr-crafted.pcapng")
+	expect(t, evs, 1, "event.kind", "dns_query", "source.ip", "10.0.0.66", "dns.question.name", "corp.example", "dns.question.type", "AXFR",
+		"dns.zone_transfer", "true", "dns.answers_count", "7", "dns.response_code", "NOERROR", "event.outcome", "success")
+	expect(t, evs, 1, "source.ip", "10.0.0.77", "dns.question.type", "IXFR", "dns.response_code", "REFUSED", "event.outcome", "failure")
+	expect(t, evs, 1, "dns.question.type", "SRV", "dns.zone_transfer", "false", "original.Transport", "udp")
+}
