@@ -80,6 +80,15 @@ func TestCollectLab(t *testing.T) {
 	if da := snap.GroupByRID(directory.RidDomainAdmins); da == nil || !slices.Contains(da.EffectiveMembers, admin.DN) || da.Privileged != directory.PrivDomainAdmins {
 		t.Errorf("Domain Admins = %+v", da)
 	}
+	if g := snap.Group("DnsAdmins"); g == nil || g.Privileged != directory.PrivDnsAdmins {
+		t.Errorf("DnsAdmins = %+v, want a privileged group", g)
+	}
+	if g := snap.GroupByRID(directory.RidProtectedUsers); g == nil || g.Name != "Protected Users" {
+		t.Errorf("Protected Users = %+v", g)
+	}
+	if g := snap.User(d.SID + "-501"); g == nil || g.Enabled() {
+		t.Errorf("Guest = %+v, want present and disabled (Samba default)", g)
+	}
 	krb := snap.Krbtgt()
 	if krb == nil || krb.SAMAccountName != "krbtgt" || krb.Enabled() || krb.PwdLastSet.IsZero() {
 		t.Errorf("krbtgt = %+v, want present, disabled, with pwdLastSet", krb)
