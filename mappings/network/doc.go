@@ -4,9 +4,11 @@
 //
 // The capture side (pcap and pcapng files, live capture, IP and TCP
 // reassembly) lives in the sensor; protocol knowledge lives in one
-// subpackage per protocol (kerberos, ntlm, ldap), each exporting a
-// Dissector. Adding a protocol (DCE/RPC, SMB named pipes, DNS) is a new
-// subpackage plus one entry in the sensor's default Registry.
+// subpackage per protocol (kerberos, ntlm, ldap, smb, dcerpc, dns), each
+// exporting a Dissector. Adding a protocol is a new subpackage plus one
+// entry in the sensor's default Registry. A Dissector that also implements
+// Sniffer is offered TCP conversations on ports nobody claims, to
+// recognize its protocol by content (DCE/RPC on dynamic ports).
 //
 // # Model
 //

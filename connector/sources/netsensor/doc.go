@@ -1,13 +1,19 @@
 // Package netsensor is the network sensor source: it reads pcap and pcapng
 // files (or, built with -tags afpacket on Linux, captures live from an
 // interface with a BPF filter), reassembles TCP, and hands the events the
-// dissectors of mappings/network produce (Kerberos, NTLM, LDAP) to the
-// pipeline with event.dataset "netsensor".
+// dissectors of mappings/network produce (Kerberos, NTLM, LDAP, SMB2 with
+// DCE/RPC over named pipes, DCE/RPC over TCP, DNS) to the pipeline with
+// event.dataset "netsensor".
 //
 // Decoding: Ethernet (with 802.1Q/QinQ tags), Linux cooked, raw IP and
 // BSD loopback links; IPv4 and IPv6 (extension headers skipped, fragments
 // counted and dropped); UDP datagrams per 5-tuple; TCP through gopacket's
-// tcpassembly. Only traffic on a port some dissector claims is assembled.
+// tcpassembly. Only traffic on a port some dissector claims is assembled,
+// plus conversations a network.Sniffer recognizes by content on other
+// ports: a DCE/RPC bind on a DC's dynamic RPC port makes that server
+// endpoint known (Stats.Sniffed, at most maxSniffed remembered), and the
+// conversation is assembled from that segment on (a SYN is simulated for
+// each half, since the real one went by before the protocol was known).
 //
 // Memory is bounded: the reassembler's out-of-order pages are capped per
 // connection and in total, each dissector caps the message it holds per

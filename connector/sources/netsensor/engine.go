@@ -299,19 +299,16 @@ func (e *engine) packet(data []byte, info packetInfo) {
 		}
 		sp, dp := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
 		srcAP, dstAP := netip.AddrPortFrom(src.Unmap(), sp), netip.AddrPortFrom(dst.Unmap(), dp)
-		_, serverIsDst, ok := e.lookupTCP(srcAP, dstAP)
-		byContent := false
+		_, serverIsDst, ok := e.reg.Lookup(network.TCP, sp, dp)
+		byContent := !ok // a conversation on unclaimed ports, recognized by content
 		if !ok {
-			if !e.sniff(srcAP, dstAP, payload) {
-				e.stats.Ignored++
-				return
+			if _, serverIsDst, ok = e.lookupSniffed(srcAP, dstAP); !ok {
+				if !e.sniff(srcAP, dstAP, payload) {
+					e.stats.Ignored++
+					return
+				}
+				serverIsDst = true
 			}
-			_, serverIsDst, ok = e.lookupTCP(srcAP, dstAP)
-			byContent = true
-		} else if _, dyn := e.sniffed[dstAP]; dyn && serverIsDst {
-			byContent = true
-		} else if _, dyn := e.sniffed[srcAP]; dyn && !serverIsDst {
-			byContent = true
 		}
 		if err := e.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
 			e.stats.Undecodable++
@@ -367,6 +364,14 @@ func (e *engine) packet(data []byte, info packetInfo) {
 func (e *engine) lookupTCP(src, dst netip.AddrPort) (network.Dissector, bool, bool) {
 	if d, serverIsDst, ok := e.reg.Lookup(network.TCP, src.Port(), dst.Port()); ok {
 		return d, serverIsDst, true
+	}
+	return e.lookupSniffed(src, dst)
+}
+
+// lookupSniffed finds a server endpoint recognized by content.
+func (e *engine) lookupSniffed(src, dst netip.AddrPort) (network.Dissector, bool, bool) {
+	if len(e.sniffed) == 0 {
+		return nil, false, false
 	}
 	if d, ok := e.sniffed[dst]; ok {
 		return d, true, true
