@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -603,4 +604,24 @@ func encodeACL(aces []ACE) ([]byte, error) {
 	binary.LittleEndian.PutUint16(out[2:], uint16(len(out)))
 	binary.LittleEndian.PutUint16(out[4:], uint16(len(aces)))
 	return out, nil
+}
+
+// Holders returns the sorted, distinct trustee SIDs of the allow ACEs
+// that grant right for objectType on the object itself (see ACE.Grants):
+// e.g. Holders(RightExtendedRight, GUIDReplicationGetChangesAll) on the
+// domain root lists who may DCSync.
+func (sd *SecurityDescriptor) Holders(right AccessMask, objectType string) []string {
+	if sd == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range sd.DACL {
+		if a.Trustee != "" && !seen[a.Trustee] && a.Grants(right, objectType) {
+			seen[a.Trustee] = true
+			out = append(out, a.Trustee)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

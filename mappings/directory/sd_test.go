@@ -170,6 +170,13 @@ func TestDomainRootReplicationRights(t *testing.T) {
 	if !contains(holders["DS-Replication-Get-Changes"], SIDEnterpriseDCs) {
 		t.Errorf("Get-Changes holders = %v, want Enterprise DCs", holders["DS-Replication-Get-Changes"])
 	}
+	if h := sd.Holders(RightExtendedRight, GUIDReplicationGetChangesAll); !reflect.DeepEqual(h, []string{
+		SIDSystem, labDomainSID + "-512", labDomainSID + "-516", labDomainSID + "-519", SIDBuiltinAdministrators}) {
+		// SYSTEM, Domain Admins and Enterprise Admins hold every extended
+		// right (CR without an object type); DCs and Administrators hold
+		// Get-Changes-All by name.
+		t.Errorf("Holders(Get-Changes-All) = %q", h)
+	}
 	// Authenticated Users may read but not replicate.
 	for _, a := range sd.DACL {
 		if a.Trustee == SIDAuthenticatedUsers && a.Grants(RightExtendedRight, GUIDReplicationGetChangesAll) {
