@@ -91,6 +91,12 @@ func (c *Correlator) Add(a schema.Alert) {
 	} else {
 		sort.Slice(hits, func(i, j int) bool { return older(hits[i], hits[j]) })
 		target = hits[0]
+		if len(hits) > 1 && !target.Alerts[a.ID] {
+			// The linking alert's actor is listed before the merged
+			// incidents' identities, so it stays the primary one whichever
+			// part of the attack was seen first.
+			addEntities(&target.Inc.Entities, a)
+		}
 		for _, other := range hits[1:] {
 			c.merge(target, other)
 		}
