@@ -210,10 +210,13 @@ func TestEVTXDeterministic(t *testing.T) {
 		}
 	}
 	files, _ := os.ReadDir(a)
-	if len(files) != 4 {
+	if len(files) != 5 {
 		t.Fatalf("%d files", len(files))
 	}
 	for _, f := range files {
+		if f.IsDir() {
+			continue // entra/: the Graph sign-ins, JSON whatever the format
+		}
 		x, _ := os.ReadFile(filepath.Join(a, f.Name()))
 		y, _ := os.ReadFile(filepath.Join(b, f.Name()))
 		if len(x) == 0 || !bytes.Equal(x, y) {

@@ -39,4 +39,5 @@ func ExampleGenerate() {
 	// kerberoasting   T1558.003 14:31:38–14:32:59 8 events
 	// dcsync          T1003.006 14:39:52–14:39:52 5 events
 	// log-cleared     T1070.001 14:49:34–14:50:16 3 events
+	// cloud-sign-in   T1078.004 17:33:38–17:33:38 1 events
 }

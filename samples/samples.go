@@ -42,6 +42,9 @@ type Manifest struct {
 	Users    int          `json:"users"` // benign user accounts in the domain
 	Attacker AttackerInfo `json:"attacker"`
 	Stages   []Stage      `json:"stages"`
+	// Cloud is the Entra ID sign-in file (the domain is synchronized to
+	// Entra ID), absent when the scenario has none.
+	Cloud *CloudInfo `json:"cloud,omitempty"`
 }
 
 // Formats of generated files.
@@ -68,6 +71,10 @@ type AttackerInfo struct {
 	Domain          string   `json:"domain"`           // DNS domain name
 	ASREPRoasted    string   `json:"asrep_roasted,omitempty"`
 	Kerberoasted    []string `json:"kerberoasted,omitempty"` // service accounts, sorted
+	// CloudAccount is the Kerberoasted account then used to sign in to
+	// Entra ID from abroad (CloudIP): the hybrid step of the attack.
+	CloudAccount string `json:"cloud_account,omitempty"`
+	CloudIP      string `json:"cloud_ip,omitempty"`
 }
 
 // Stage is one step of the attack chain with its MITRE ATT&CK technique.
@@ -94,7 +101,8 @@ var ErrUnknownFormat = errors.New("unknown output format")
 func Scenarios() []string { return scenario.Names() }
 
 // Generate builds the scenario and writes one event file per logging host (JSON lines or
-// EVTX, see [Options.Format]) plus manifest.json into opts.OutDir. Files are sorted by
+// EVTX, see [Options.Format]), the day's Entra ID sign-ins (CloudFile, Graph JSON lines)
+// and manifest.json into opts.OutDir. Files are sorted by
 // time, record numbers increase within each file, and the same Options always produce
 // byte-identical output. Output is streamed: memory stays flat whatever opts.Size.
 func Generate(opts Options) (Manifest, error) {
@@ -149,7 +157,14 @@ func Generate(opts Options) (Manifest, error) {
 	a := res.Attacker
 	m.Attacker = AttackerInfo{SourceIP: a.SourceIP, SourceHost: a.SourceHost,
 		CompromisedUser: a.CompromisedUser, Domain: a.Domain, ASREPRoasted: a.ASREPRoasted,
-		Kerberoasted: a.Kerberoasted}
+		Kerberoasted: a.Kerberoasted, CloudAccount: a.CloudAccount, CloudIP: a.CloudIP}
+	if len(res.Cloud) > 0 {
+		ci, err := writeCloud(opts.OutDir, res.Cloud)
+		if err != nil {
+			return Manifest{}, fmt.Errorf("samples: %w", err)
+		}
+		m.Cloud = &ci
+	}
 	for _, s := range res.Stages {
 		m.Stages = append(m.Stages, Stage{Name: s.Name, Technique: s.Technique,
 			Start: s.Start, End: s.End, Events: s.Events})

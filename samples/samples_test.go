@@ -52,10 +52,13 @@ func TestGenerateDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 4 {
-		t.Fatalf("%d files written, want 3 event files and the manifest", len(files))
+	if len(files) != 5 {
+		t.Fatalf("%d files written, want 3 event files, the entra folder and the manifest", len(files))
 	}
 	for _, f := range files {
+		if f.IsDir() {
+			continue // entra/: compared below as CloudFile
+		}
 		x, _ := os.ReadFile(filepath.Join(a, f.Name()))
 		y, err := os.ReadFile(filepath.Join(b, f.Name()))
 		if err != nil {
@@ -68,6 +71,12 @@ func TestGenerateDeterministic(t *testing.T) {
 		if bytes.Equal(x, z) {
 			t.Errorf("%s is identical for seeds 1 and 2", f.Name())
 		}
+	}
+	x, _ := os.ReadFile(filepath.Join(a, CloudFile))
+	y, _ := os.ReadFile(filepath.Join(b, CloudFile))
+	z, _ := os.ReadFile(filepath.Join(c, CloudFile))
+	if len(x) == 0 || !bytes.Equal(x, y) || bytes.Equal(x, z) {
+		t.Errorf("%s: not deterministic per seed (%d, %d, %d bytes)", CloudFile, len(x), len(y), len(z))
 	}
 }
 
@@ -235,7 +244,7 @@ func TestDefaultGroundTruth(t *testing.T) {
 			t.Errorf("seed %d: compromised user TGT %v, network logon %v from the attacker", seed, tgt, logon)
 		}
 
-		wantStages := []string{"T1087.002", "T1110.003", "T1558.004", "T1558.003", "T1003.006", "T1070.001"}
+		wantStages := []string{"T1087.002", "T1110.003", "T1558.004", "T1558.003", "T1003.006", "T1070.001", "T1078.004"}
 		var got []string
 		for i, s := range m.Stages {
 			got = append(got, s.Technique)

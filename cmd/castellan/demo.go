@@ -53,8 +53,13 @@ func newDemoCmd() *cobra.Command {
 			for _, f := range man.Files {
 				total += f.Events
 			}
-			fmt.Fprintf(out, "Generated scenario %q (seed %d): %d events from %d hosts, %d users → %s\n",
-				man.Scenario, man.Seed, total, len(man.Files), man.Users, filepath.Join(dir, "input"))
+			cloud := ""
+			if man.Cloud != nil {
+				total += man.Cloud.Events
+				cloud = fmt.Sprintf(" and %d Entra ID sign-ins", man.Cloud.Events)
+			}
+			fmt.Fprintf(out, "Generated scenario %q (seed %d): %d events from %d hosts%s, %d users → %s\n",
+				man.Scenario, man.Seed, total, len(man.Files), cloud, man.Users, filepath.Join(dir, "input"))
 
 			os.Setenv("CASTELLAN_DEMO_DIR", dir)
 			cfg, err := config.Parse(demoConfig, "demo.yaml (embedded)", pipeline.Registry())
@@ -146,11 +151,35 @@ func printIncidents(out io.Writer, incidents []schema.Incident) {
 	for _, inc := range incidents {
 		fmt.Fprintf(out, "\n%s  %s (v%d, %s)\n", inc.ID[:12], inc.Title, inc.Version, inc.Status)
 		fmt.Fprintf(out, "  users: %s   ips: %s   hosts: %s\n", list(inc.Entities.Users), list(inc.Entities.IPs), list(inc.Entities.Hosts))
+		cloud := 0
 		for _, a := range inc.Alerts {
-			fmt.Fprintf(out, "  %s  %-9s %-10s %s\n", a.Timestamp.UTC().Format("15:04:05"), a.Technique, a.Severity, a.Title)
+			plane := "on-prem"
+			if isCloudRule(a.RuleID) {
+				plane = "cloud"
+				cloud++
+			}
+			fmt.Fprintf(out, "  %s  %-7s %-9s %-10s %s\n", a.Timestamp.UTC().Format("15:04:05"), plane, a.Technique, a.Severity, a.Title)
+		}
+		if cloud > 0 && cloud < len(inc.Alerts) {
+			fmt.Fprintf(out, "  hybrid: %d on-prem and %d cloud alert(s) on one identity chain\n", len(inc.Alerts)-cloud, cloud)
+		}
+		for i, p := range inc.Priority {
+			if i == 3 {
+				fmt.Fprintf(out, "  priority: … and %d more identities (castellan identities top)\n", len(inc.Priority)-i)
+				break
+			}
+			var factors []string
+			for _, f := range p.Factors {
+				factors = append(factors, fmt.Sprintf("%s %s×%d=%d", f.RuleID, f.Severity, f.Count, f.Points))
+			}
+			fmt.Fprintf(out, "  priority: %s %d (percentile %d): %s\n", p.Identity, p.Score, p.Percentile, strings.Join(factors, ", "))
 		}
 	}
 }
+
+// isCloudRule reports whether a rule id names a cloud (Entra ID) rule: the
+// built-in library names them cloud-*.
+func isCloudRule(id string) bool { return strings.HasPrefix(id, "cloud-") }
 
 func list(v []string) string {
 	if len(v) == 0 {

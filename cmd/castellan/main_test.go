@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/castellan-itdr/castellan/detections/correlate"
+	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/samples"
 )
 
@@ -34,9 +36,12 @@ func exitCode(err error) int {
 	return 0
 }
 
-// Acceptance: the demo prints an incident whose techniques include
-// T1003.006 and T1558.003, about the compromised user, and no incident for
-// benign users.
+// Acceptance: the demo prints one hybrid incident — the on-prem chain
+// (T1087.002 … T1070.001) and the Kerberoasted service account's cloud
+// sign-in from abroad (T1078.004) — about the compromised user, with every
+// alert of the run in it: benign users, on-prem and in Entra ID, raise
+// nothing. The incident carries the identities' investigation priority,
+// which `identities top -c` reads back from the daemon's state.
 func TestDemoFindsTheAttackAndNothingElse(t *testing.T) {
 	dir := t.TempDir()
 	out, _, err := execute(t, "demo", "--dir", dir)
@@ -52,7 +57,7 @@ func TestDemoFindsTheAttackAndNothingElse(t *testing.T) {
 	if err := json.Unmarshal(raw, &man); err != nil {
 		t.Fatal(err)
 	}
-	_, incidents, err := readOutput(filepath.Join(dir, "output", "castellan.jsonl"))
+	alerts, incidents, err := readOutput(filepath.Join(dir, "output", "castellan.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +68,18 @@ func TestDemoFindsTheAttackAndNothingElse(t *testing.T) {
 		t.Fatalf("%d incidents, want exactly 1 (the attack); benign users must raise none", len(incidents))
 	}
 	inc := incidents[0]
+	// 6 on-prem stages and the cloud sign-in: 7 alerts, all in the incident.
+	if alerts != 7 || len(inc.Alerts) != 7 {
+		t.Errorf("%d alerts emitted, %d in the incident; want 7 and 7 (nothing outside the attack)", alerts, len(inc.Alerts))
+	}
+	if man.Cloud == nil || man.Cloud.Events < 100 || man.Attacker.CloudAccount == "" {
+		t.Fatalf("scenario without its cloud half: %+v %+v", man.Cloud, man.Attacker)
+	}
 	techniques := map[string]bool{}
 	for _, tq := range inc.Threat.Techniques {
 		techniques[tq.ID] = true
 	}
-	for _, want := range []string{"T1003.006", "T1558.003", "T1110.003"} {
+	for _, want := range []string{"T1003.006", "T1558.003", "T1110.003", "T1078.004"} {
 		if !techniques[want] {
 			t.Errorf("incident techniques %v lack %s", inc.Threat.Techniques, want)
 		}
@@ -75,12 +87,57 @@ func TestDemoFindsTheAttackAndNothingElse(t *testing.T) {
 			t.Errorf("demo output lacks %s", want)
 		}
 	}
-	users := strings.ToLower(strings.Join(inc.Entities.Users, ","))
-	if !strings.Contains(users, strings.ToLower(man.Attacker.CompromisedUser)) {
-		t.Errorf("incident users %v lack the compromised user %s", inc.Entities.Users, man.Attacker.CompromisedUser)
+	var cloud, onPrem int
+	for _, a := range inc.Alerts {
+		if isCloudRule(a.RuleID) {
+			cloud++
+		} else {
+			onPrem++
+		}
 	}
-	if !strings.Contains(strings.Join(inc.Entities.IPs, ","), man.Attacker.SourceIP) {
-		t.Errorf("incident IPs %v lack the attacker %s", inc.Entities.IPs, man.Attacker.SourceIP)
+	if cloud != 1 || onPrem != 6 || !strings.Contains(out, "hybrid: 6 on-prem and 1 cloud alert(s)") {
+		t.Errorf("%d cloud and %d on-prem alerts in the incident, want 1 and 6 (and the hybrid line)", cloud, onPrem)
+	}
+	users := strings.ToLower(strings.Join(inc.Entities.Users, ","))
+	for _, u := range []string{man.Attacker.CompromisedUser, man.Attacker.CloudAccount} {
+		if !strings.Contains(users, strings.ToLower(u)) {
+			t.Errorf("incident users %v lack %s", inc.Entities.Users, u)
+		}
+	}
+	if !strings.HasSuffix(strings.ToLower(correlate.Primary(inc)), `\`+man.Attacker.CompromisedUser) {
+		t.Errorf("primary identity %s, want the compromised user %s", correlate.Primary(inc), man.Attacker.CompromisedUser)
+	}
+	ips := strings.Join(inc.Entities.IPs, ",")
+	for _, ip := range []string{man.Attacker.SourceIP, man.Attacker.CloudIP} {
+		if !strings.Contains(ips, ip) {
+			t.Errorf("incident IPs %v lack %s", inc.Entities.IPs, ip)
+		}
+	}
+	// Priority: the compromised user first, at the top percentile; the
+	// cloud account scored for its roasting and its impossible travel.
+	if len(inc.Priority) == 0 || !strings.HasSuffix(strings.ToLower(inc.Priority[0].Identity), `\`+man.Attacker.CompromisedUser) || inc.Priority[0].Percentile != 100 {
+		t.Fatalf("priority %+v", inc.Priority)
+	}
+	var hybrid *schema.IdentityPriority
+	for i, p := range inc.Priority {
+		if strings.HasSuffix(strings.ToLower(p.Identity), man.Attacker.CloudAccount) {
+			hybrid = &inc.Priority[i]
+		}
+	}
+	if hybrid == nil || hybrid.Score != 40 || len(hybrid.Factors) != 2 || hybrid.Factors[1].RuleID != "cloud-impossible-travel" {
+		t.Errorf("cloud account priority %+v, want kerberoasting 30 + impossible travel 10", hybrid)
+	}
+	// identities top -c reads the same scores from the demo's state file.
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(cfg, []byte("state: {path: "+filepath.Join(dir, "state.db")+"}\nsinks:\n  file/x: {path: "+filepath.Join(t.TempDir(), "o.jsonl")+"}\n"), 0o600)
+	top, _, err := execute(t, "identities", "top", "-c", cfg, "-n", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + top)
+	if lines := strings.Split(strings.TrimSpace(top), "\n"); len(lines) != 4 || !strings.Contains(lines[1], inc.Priority[0].Identity) ||
+		!strings.Contains(lines[1], " 100 ") {
+		t.Errorf("identities top from state:\n%s", top)
 	}
 }
 

@@ -98,6 +98,7 @@ func (b *builder) attackChain() {
 			roasted = append(roasted, svc.Sam)
 			b.tgs(t, 0, victim, svc, ip, EtypeRC4)
 		}
+		b.firstRoasted = roasted[0] // the hybrid step uses the first account roasted
 		slices.Sort(roasted)
 	})
 

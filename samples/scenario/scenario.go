@@ -39,6 +39,8 @@ type Attacker struct {
 	Domain          string   // DNS name of the attacked domain
 	ASREPRoasted    string   // account whose AS-REP was roasted
 	Kerberoasted    []string // service accounts whose RC4 tickets were requested, sorted
+	CloudAccount    string   // the Kerberoasted account then used to sign in to Entra ID from abroad
+	CloudIP         string   // the address of that sign-in
 }
 
 // Stage is one step of the attack chain.
@@ -52,9 +54,12 @@ type Stage struct {
 
 // Result is everything one scenario run produced.
 type Result struct {
-	Domain   *Domain
-	Files    []LogFile
-	Events   []Event // in generation order; the writer sorts per file by time
+	Domain *Domain
+	Files  []LogFile
+	Events []Event // in generation order; the writer sorts per file by time
+	// Cloud are the Entra ID sign-ins of the day (the domain is synchronized
+	// to Entra ID), sorted by time.
+	Cloud    []CloudSignIn
 	Attacker Attacker
 	Stages   []Stage
 }
@@ -62,8 +67,8 @@ type Result struct {
 type scenarioFunc func(b *builder)
 
 var scenarios = map[string]scenarioFunc{
-	"default": func(b *builder) { b.benignDay(); b.attackChain() },
-	"benign":  func(b *builder) { b.benignDay() },
+	"default": func(b *builder) { b.benignDay(); b.attackChain(); b.cloudDay(); b.hybridChain() },
+	"benign":  func(b *builder) { b.benignDay(); b.cloudDay() },
 }
 
 // Names returns the known scenario names, sorted.
@@ -104,6 +109,11 @@ type builder struct {
 	d   *Domain
 	day time.Time // start of the simulated day
 	res *Result
+	// objectIDs are the Entra object ids of synchronized accounts, by sam.
+	objectIDs map[string]string
+	// firstRoasted is the service account whose ticket the attacker
+	// requested first.
+	firstRoasted string
 }
 
 func (b *builder) emit(e Event) {

@@ -3,6 +3,7 @@ package scenario
 import (
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,8 +58,28 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Stages) != 6 || r.Attacker.CompromisedUser == "" || len(r.Attacker.Kerberoasted) != 8 {
+	if len(r.Stages) != 7 || r.Attacker.CompromisedUser == "" || len(r.Attacker.Kerberoasted) != 8 {
 		t.Fatalf("stages %d attacker %+v", len(r.Stages), r.Attacker)
+	}
+	// The hybrid step: a Kerberoasted account signs in to Entra ID from
+	// abroad after the roasting, once; everything else is from the offices.
+	if !slices.Contains(r.Attacker.Kerberoasted, r.Attacker.CloudAccount) || r.Stages[6].Technique != "T1078.004" {
+		t.Fatalf("cloud stage %+v attacker %+v", r.Stages[6], r.Attacker)
+	}
+	abroad := 0
+	for i, s := range r.Cloud {
+		if i > 0 && s.Time.Before(r.Cloud[i-1].Time) {
+			t.Fatal("cloud sign-ins not sorted")
+		}
+		if s.Country == CloudAttackerCountry {
+			abroad++
+			if !strings.HasPrefix(s.UPN, r.Attacker.CloudAccount+"@") || s.ErrorCode != 0 || !s.Time.After(r.Stages[3].End) || s.OnPremSID == "" {
+				t.Errorf("attack sign-in %+v", s)
+			}
+		}
+	}
+	if abroad != 1 || len(r.Cloud) < 100 {
+		t.Errorf("%d sign-ins from abroad, %d in all", abroad, len(r.Cloud))
 	}
 	for _, e := range r.Events {
 		if e.Time.Location() != time.UTC || e.Time.Nanosecond()%int(time.Millisecond) != 0 {
