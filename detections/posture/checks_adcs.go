@@ -60,14 +60,14 @@ func adcsAssessments() []*Assessment {
 			ID: "adcs-esc4-acl", Title: "Certificate templates that unprivileged principals can modify (ESC4)",
 			Severity: schema.SeverityHigh, Category: CategoryADCS, Technique: "T1649",
 			MDI:         "Misconfigured certificate templates ACL (ESC4)",
-			Description: "A certificate template whose DACL grants full control, write to all properties, WriteDacl or WriteOwner to an unprivileged principal: it can turn the template into an ESC1 template and back.",
+			Description: "A certificate template whose DACL grants full control, write to all properties, WriteDacl or WriteOwner to a principal that is not a tier-0 admin: it can turn the template into an ESC1 template and back.",
 			Remediation: []string{"Remove the ACE from the template (certtmpl.msc → Security).", "Leave write access to Enterprise Admins and Domain Admins only."},
 			check: func(v *view) []hit {
 				var hits []hit
 				for i := range v.s.CertTemplates {
 					t := &v.s.CertTemplates[i]
 					hits = append(hits, v.writeACEHits(t.ACL, t.DN, fmt.Sprintf("certificate template %q", t.Name), func(sid string) bool {
-						return v.privileged(sid) || sid == directory.SIDCreatorOwner || sid == directory.SIDPrincipalSelf
+						return v.aclTrusted(sid)
 					})...)
 				}
 				return hits
@@ -77,16 +77,16 @@ func adcsAssessments() []*Assessment {
 			ID: "adcs-esc4-owner", Title: "Certificate templates owned by unprivileged principals (ESC4)",
 			Severity: schema.SeverityHigh, Category: CategoryADCS, Technique: "T1649",
 			MDI:         "Misconfigured certificate templates owner (ESC4)",
-			Description: "A certificate template whose owner is not a privileged principal: the owner can always rewrite the DACL and so the template.",
+			Description: "A certificate template whose owner is not a tier-0 admin (Enterprise Admins, Domain Admins, Administrators, SYSTEM): the owner can always rewrite the DACL and so the template.",
 			Remediation: []string{"Take ownership of the template as Enterprise Admins (certtmpl.msc → Security → Advanced → Owner)."},
 			check: func(v *view) []hit {
 				var hits []hit
 				for i := range v.s.CertTemplates {
 					t := &v.s.CertTemplates[i]
-					if t.ACL == nil || t.ACL.Owner == "" || v.privileged(t.ACL.Owner) {
+					if t.ACL == nil || t.ACL.Owner == "" || v.tier0(t.ACL.Owner) {
 						continue
 					}
-					hits = append(hits, hit{[]string{v.entity(t.ACL.Owner), t.DN}, fmt.Sprintf("certificate template %q %s owner is %s, not a privileged principal", t.Name, t.DN, v.name(t.ACL.Owner))})
+					hits = append(hits, hit{[]string{v.entity(t.ACL.Owner), t.DN}, fmt.Sprintf("certificate template %q %s owner is %s, not a tier-0 admin", t.Name, t.DN, v.name(t.ACL.Owner))})
 				}
 				return hits
 			},

@@ -65,18 +65,18 @@ func domainAssessments() []*Assessment {
 			ID: "gpo-writable-by-unprivileged", Title: "GPOs that unprivileged principals can modify",
 			Severity: schema.SeverityHigh, Category: CategoryGPO, Technique: "T1484.001",
 			MDI:         "GPO can be modified by unprivileged accounts",
-			Description: "A Group Policy container whose DACL grants full control, write to all properties, WriteDacl or WriteOwner to a principal that is not privileged, or whose owner is not privileged: that principal can push code to every computer the GPO applies to.",
+			Description: "A Group Policy container whose DACL grants full control, write to all properties, WriteDacl or WriteOwner to a principal that is not a tier-0 admin (Domain Admins, Enterprise Admins, Administrators, SYSTEM, DCs), or whose owner is not one: that principal can push code to every computer the GPO applies to.",
 			Remediation: []string{"Remove the ACE (Group Policy Management → Delegation → Advanced), keeping edit rights for Domain Admins and dedicated GPO admins only.", "Set the owner to Domain Admins.", "Check the SYSVOL folder's NTFS permissions match."},
 			check: func(v *view) []hit {
 				var hits []hit
 				for i := range v.s.GPOs {
 					g := &v.s.GPOs[i]
 					what := fmt.Sprintf("GPO %q %s", g.DisplayName, g.DN)
-					if g.ACL != nil && g.ACL.Owner != "" && !v.privileged(g.ACL.Owner) {
-						hits = append(hits, hit{[]string{v.entity(g.ACL.Owner), g.DN}, fmt.Sprintf("%s owner is %s, not a privileged principal", what, v.name(g.ACL.Owner))})
+					if g.ACL != nil && g.ACL.Owner != "" && !v.tier0(g.ACL.Owner) {
+						hits = append(hits, hit{[]string{v.entity(g.ACL.Owner), g.DN}, fmt.Sprintf("%s owner is %s, not a tier-0 admin", what, v.name(g.ACL.Owner))})
 					}
 					hits = append(hits, v.writeACEHits(g.ACL, g.DN, what, func(sid string) bool {
-						return v.privileged(sid) || sid == directory.SIDCreatorOwner || sid == directory.SIDPrincipalSelf
+						return v.aclTrusted(sid)
 					})...)
 				}
 				return hits

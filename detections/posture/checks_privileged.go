@@ -196,12 +196,12 @@ func privilegedAssessments() []*Assessment {
 			ID: "adminsdholder-acl", Title: "Non-privileged principals in the AdminSDHolder ACL",
 			Severity: schema.SeverityHigh, Category: CategoryPrivileged, Technique: "T1098",
 			MDI:         "Remove access rights on suspicious accounts with the AdminSDHolder permission",
-			Description: "CN=AdminSDHolder's DACL grants write, full control, WriteDacl or WriteOwner to a principal that is not privileged: SDProp copies that ACE onto every protected admin account and group within the hour (a classic persistence backdoor).",
+			Description: "CN=AdminSDHolder's DACL grants write, full control, WriteDacl or WriteOwner to a principal that is not a tier-0 admin: SDProp copies that ACE onto every protected admin account and group within the hour (a classic persistence backdoor).",
 			Remediation: []string{"Remove the ACE from CN=AdminSDHolder,CN=System (dsacls or ADSI Edit).", "Wait for SDProp (or run it) and check the protected objects lost the ACE; investigate how it got there."},
 			check: func(v *view) []hit {
 				dn := "CN=AdminSDHolder,CN=System," + v.s.Domain.DN
 				return v.writeACEHits(v.s.Domain.AdminSDHolder, dn, dn, func(sid string) bool {
-					return v.privileged(sid) || sid == directory.SIDPrincipalSelf || sid == directory.SIDCreatorOwner
+					return v.aclTrusted(sid)
 				})
 			},
 		},

@@ -44,6 +44,8 @@ type ReportOptions struct {
 	// MaxEntities caps the findings listed per assessment before the rest
 	// are folded into a count; default 200.
 	MaxEntities int
+	// Generated is the time shown as the report's creation; default now.
+	Generated time.Time
 }
 
 type reportData struct {
@@ -78,7 +80,10 @@ func WriteReport(w io.Writer, r Run, o ReportOptions) error {
 	if o.MaxEntities <= 0 {
 		o.MaxEntities = 200
 	}
-	d := reportData{Run: r, Source: o.Source, Warnings: o.Warnings, Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	if o.Generated.IsZero() {
+		o.Generated = time.Now()
+	}
+	d := reportData{Run: r, Source: o.Source, Warnings: o.Warnings, Generated: o.Generated.UTC().Format("2006-01-02 15:04 UTC")}
 	hist := o.History
 	if n := len(hist); n == 0 || !hist[n-1].At.Equal(r.At) {
 		hist = append(append([]HistoryPoint(nil), hist...), r.Point())

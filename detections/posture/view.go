@@ -278,3 +278,12 @@ func (v *view) spnTargetsDC(spn string) bool {
 	short, _, _ := strings.Cut(h, ".")
 	return v.dcHosts[short]
 }
+
+// aclTrusted reports a principal that may hold control of a tier-0 object
+// (AdminSDHolder, a GPO, a certificate template): a tier-0 principal, or
+// the placeholders CREATOR OWNER and SELF. Members of operator groups,
+// DnsAdmins or Group Policy Creator Owners are privileged but not trusted
+// with that control.
+func (v *view) aclTrusted(sid string) bool {
+	return v.tier0(sid) || sid == directory.SIDCreatorOwner || sid == directory.SIDPrincipalSelf
+}
