@@ -72,3 +72,29 @@ func TestIdentitiesLearnBounded(t *testing.T) {
 		t.Errorf("unknown SID joined: %+v", un.User)
 	}
 }
+
+// BenchmarkIdentitiesEnrich measures the join on the per-event path: an
+// on-prem logon whose SID is already learned, and a linked cloud sign-in.
+func BenchmarkIdentitiesEnrich(b *testing.B) {
+	x := NewIdentities(IdentityOptions{Learn: true, Users: []entra.DirectoryUser{
+		{UPN: "sql.service@lab.test", OnPremSID: "S-1-5-21-9-9-9-1105", SAMAccountName: "svc-sql", Domain: "LAB"}}})
+	onPrem := schema.Event{Event: schema.EventMeta{Kind: schema.KindLogon, Dataset: "winjson"},
+		User: schema.User{Name: "jdoe", Domain: "LAB", ID: "S-1-5-21-9-9-9-1001"}}
+	cloud := schema.Event{Event: schema.EventMeta{Kind: schema.KindCloudSignin, Dataset: entra.Dataset},
+		User: schema.User{Name: "sql.service", Domain: "lab.test", UPN: "sql.service@lab.test", ID: "obj-1"},
+		Cloud: schema.Cloud{OnPremSID: "S-1-5-21-9-9-9-1105"}, Original: map[string]string{}}
+	b.Run("on-prem", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			ev := onPrem
+			x.Enrich(&ev)
+		}
+	})
+	b.Run("cloud", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			ev := cloud
+			x.Enrich(&ev)
+		}
+	})
+}
