@@ -312,3 +312,23 @@ func FuzzStream(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCall measures one request and its response through a bound
+// stream (the per-call hot path).
+func BenchmarkCall(b *testing.B) {
+	var n int
+	conv := network.NewConv(network.Flow{Transport: network.TCP, Client: netip.MustParseAddrPort("10.0.0.9:50123"),
+		Server: netip.MustParseAddrPort("10.0.0.1:49667")}, network.NewEnv(func(schema.Event) { n++ }, nil, 1<<20))
+	s := NewStream(conv, TransportTCP, "")
+	s.Data(network.ToServer, ts, BuildBind(1, false, nil, drsuapiSyntax))
+	req := BuildRequest(2, 3, 0, 3, make([]byte, 200), nil)
+	resp := BuildResponse(2, 3, 0, make([]byte, 1000))
+	b.SetBytes(int64(len(req) + len(resp)))
+	for b.Loop() {
+		s.Data(network.ToServer, ts, req)
+		s.Data(network.ToClient, ts, resp)
+	}
+	if n != b.N {
+		b.Fatalf("%d events for %d calls", n, b.N)
+	}
+}

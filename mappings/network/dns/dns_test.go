@@ -212,3 +212,21 @@ func FuzzDNS(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkQuery measures one UDP query and its answer.
+func BenchmarkQuery(b *testing.B) {
+	var evs []schema.Event
+	h, conv := newHandler(network.UDP, &evs)
+	conv.Env.Emit = func(schema.Event) {}
+	q := encode(b, &layers.DNS{ID: 7, RD: true, Questions: question("_ldap._tcp.dc._msdcs.lab.test", layers.DNSTypeSRV)})
+	r := encode(b, &layers.DNS{ID: 7, QR: true, Questions: question("_ldap._tcp.dc._msdcs.lab.test", layers.DNSTypeSRV),
+		Answers: []layers.DNSResourceRecord{soa("lab.test"), a("dc1.lab.test", "10.0.0.1")}})
+	b.SetBytes(int64(len(q) + len(r)))
+	for b.Loop() {
+		h.Data(network.ToServer, ts, q)
+		h.Data(network.ToClient, ts, r)
+	}
+	if conv.Env.Counters.Events != int64(b.N) {
+		b.Fatalf("%d events for %d queries", conv.Env.Counters.Events, b.N)
+	}
+}

@@ -208,3 +208,29 @@ func FuzzSMB(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPipeCall measures one RPC call through FSCTL_PIPE_TRANSCEIVE on
+// an open pipe.
+func BenchmarkPipeCall(b *testing.B) {
+	var evs []schema.Event
+	conv := newConv(&evs)
+	conv.Env.Emit = func(schema.Event) {}
+	x := &exchange{h: New().NewHandler(conv), sess: 1, id: 1}
+	x.req(BuildTreeConnect(x.msg(0), `\\s\IPC$`))
+	x.tree = 1
+	x.resp(BuildTreeConnectResponse(x.msg(0), true))
+	x.id = 2
+	x.req(BuildCreate(x.msg(0), "samr"))
+	x.resp(BuildCreateResponse(x.msg(0), fid))
+	x.req(BuildWrite(x.msg(0), fid, dcerpc.BuildBind(1, false, nil, samrSyntax)))
+	req := NBSSRecord(BuildIoctl(x.msg(0), fid, dcerpc.BuildRequest(2, 3, 0, 13, make([]byte, 40), nil)))
+	resp := NBSSRecord(BuildIoctlResponse(x.msg(0), fid, dcerpc.BuildResponse(2, 3, 0, make([]byte, 400))))
+	b.SetBytes(int64(len(req) + len(resp)))
+	for b.Loop() {
+		x.h.Data(network.ToServer, ts, req)
+		x.h.Data(network.ToClient, ts, resp)
+	}
+	if conv.Env.Counters.Events != int64(b.N) {
+		b.Fatalf("%d events for %d calls", conv.Env.Counters.Events, b.N)
+	}
+}
