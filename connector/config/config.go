@@ -108,8 +108,9 @@ type Detections struct {
 	Sigma []string `yaml:"sigma"`
 	// Disabled lists rule ids that are not loaded.
 	Disabled []string `yaml:"disabled"`
-	// DomainControllers lists DC account or host names (without "$"); events
-	// by these accounts get user.is_dc set.
+	// DomainControllers lists DC account or host names (without "$") and
+	// DC IP addresses; events by these accounts get user.is_dc set, network
+	// events source/destination/host.is_dc by address.
 	DomainControllers []string `yaml:"domain_controllers"`
 	// Honeytokens lists account names whose any use is suspicious.
 	Honeytokens []string `yaml:"honeytokens"`

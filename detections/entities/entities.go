@@ -5,6 +5,7 @@
 package entities
 
 import (
+	"net/netip"
 	"strings"
 	"unicode/utf8"
 
@@ -24,6 +25,7 @@ const (
 // and safe for concurrent reads.
 type Store struct {
 	dcs         map[string]bool // lower-case short names, no "$"
+	dcAddrs     map[netip.Addr]bool
 	honeytokens map[string]bool
 	sensitive   map[string]bool
 }
@@ -31,7 +33,9 @@ type Store struct {
 // Options lists the entities known from configuration.
 type Options struct {
 	// DomainControllers are DC host or account names ("DC01", "DC01$",
-	// "dc01.corp.example"): all forms match the DC's machine account.
+	// "dc01.corp.example"): all forms match the DC's machine account;
+	// and DC IP addresses ("10.0.0.10"), which mark source, destination
+	// and host of network events.
 	DomainControllers []string
 	Honeytokens       []string
 	Sensitive         []string
@@ -39,7 +43,14 @@ type Options struct {
 
 // New builds a store.
 func New(o Options) *Store {
-	s := &Store{dcs: set(o.DomainControllers), honeytokens: set(o.Honeytokens), sensitive: set(o.Sensitive)}
+	s := &Store{dcs: map[string]bool{}, dcAddrs: map[netip.Addr]bool{}, honeytokens: set(o.Honeytokens), sensitive: set(o.Sensitive)}
+	for _, n := range o.DomainControllers {
+		if a, err := netip.ParseAddr(strings.TrimSpace(n)); err == nil {
+			s.dcAddrs[a.Unmap()] = true
+		} else if k := key(n); k != "" {
+			s.dcs[k] = true
+		}
+	}
 	return s
 }
 
@@ -104,15 +115,38 @@ func has(m map[string]bool, name string) bool {
 // IsDC reports whether an account or host name is a known domain controller.
 func (s *Store) IsDC(name string) bool { return has(s.dcs, name) }
 
-// Enrich sets host.is_dc for events logged by known DCs, user.is_dc and
+// Enrich sets host.is_dc for events logged by known DCs (by name, or by
+// address for network events, whose host is the server), source.is_dc and
+// destination.is_dc for DC addresses and host names, user.is_dc and
 // target.user.is_dc on DC machine accounts, and tags honeytoken, sensitive
 // and DC look-alike accounts on user and target.user.
 func (s *Store) Enrich(ev *schema.Event) {
 	if len(s.dcs) > 0 && ev.Host.Name != "" && has(s.dcs, ev.Host.Name) {
 		ev.Host.IsDC = true
 	}
+	if len(s.dcAddrs) > 0 && !ev.Host.IsDC && ev.Host.IP != "" && s.isDCAddr(ev.Host.IP) {
+		ev.Host.IsDC = true
+	}
+	if len(s.dcs) > 0 || len(s.dcAddrs) > 0 {
+		s.enrichEndpoint(&ev.Source)
+		s.enrichEndpoint(&ev.Destination)
+	}
 	s.enrichUser(&ev.User)
 	s.enrichUser(&ev.Target.User)
+}
+
+// isDCAddr reports whether a textual address is a configured DC address.
+func (s *Store) isDCAddr(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	return err == nil && s.dcAddrs[a.Unmap()]
+}
+
+// enrichEndpoint sets is_dc on a network party whose address or host name
+// is a configured domain controller.
+func (s *Store) enrichEndpoint(e *schema.Endpoint) {
+	if (e.IP != "" && len(s.dcAddrs) > 0 && s.isDCAddr(e.IP)) || (e.Hostname != "" && len(s.dcs) > 0 && has(s.dcs, e.Hostname)) {
+		e.IsDC = true
+	}
 }
 
 func (s *Store) enrichUser(u *schema.User) {

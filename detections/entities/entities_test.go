@@ -59,3 +59,29 @@ func TestHasMatchesKey(t *testing.T) {
 		t.Errorf("Kelvin-sign spelling should fold to kerberos as key does")
 	}
 }
+
+// DC addresses mark the DC side of network events; names match host names.
+func TestEnrichNetworkEndpoints(t *testing.T) {
+	s := New(Options{DomainControllers: []string{"DC01", "10.0.0.10", "fd00::10"}})
+	ev := schema.Event{Host: schema.Host{IP: "10.0.0.10"}, Source: schema.Endpoint{IP: "10.0.5.66"}, Destination: schema.Endpoint{IP: "10.0.0.10"}}
+	s.Enrich(&ev)
+	if !ev.Host.IsDC || ev.Source.IsDC || !ev.Destination.IsDC {
+		t.Errorf("DCSync-like event: %+v", ev)
+	}
+	ev = schema.Event{Source: schema.Endpoint{IP: "::ffff:10.0.0.10"}, Destination: schema.Endpoint{IP: "fd00::10"}}
+	s.Enrich(&ev)
+	if !ev.Source.IsDC || !ev.Destination.IsDC || ev.Host.IsDC {
+		t.Errorf("mapped and IPv6 addresses: %+v", ev)
+	}
+	ev = schema.Event{Source: schema.Endpoint{IP: "10.0.0.11", Hostname: "dc01.corp.example"}, Destination: schema.Endpoint{IP: "not an ip", Hostname: "WS01"}}
+	s.Enrich(&ev)
+	if !ev.Source.IsDC || ev.Destination.IsDC {
+		t.Errorf("host names: %+v", ev)
+	}
+	if s.IsDC("10") {
+		t.Error("an address entry became the name 10")
+	}
+	if _, ok := schema.Field("source.is_dc"); !ok {
+		t.Error("no source.is_dc field")
+	}
+}

@@ -114,6 +114,9 @@ type Endpoint struct {
 	IP       string `json:"ip,omitempty"`
 	Port     int    `json:"port,omitempty"`
 	Hostname string `json:"hostname,omitempty"`
+	// IsDC is set by enrichment when the address or host name is a
+	// configured domain controller (network events: which side is a DC).
+	IsDC bool `json:"is_dc,omitempty"`
 }
 
 // Target is what the event acts on: a user, a group, a service or an object.
