@@ -256,6 +256,11 @@ func TestNames(t *testing.T) {
 		{"50abc2a4-574d-40b3-9d66-ee4fd5fba076", "dnsserver", 0, "R_DnssrvOperation"},
 		{"4fc742e0-4a10-11cf-8273-00aa004ae673", "netdfs", 12, "NetrDfsAddStdRoot"},
 		{"a8e0653c-2744-4389-a61d-7373df8b2292", "fssagentrpc", 8, "IsPathSupported"},
+		{"3dde7c30-165d-11d1-ab8f-00805f14db40", "backupkey", 0, "BackuprKey"},
+		{"86d35949-83c9-4044-b424-db363231fd0c", "tsch", 1, "SchRpcRegisterTask"},
+		{"367abb81-9844-35f1-ad32-98f038001003", "svcctl", 12, "RCreateServiceW"},
+		{"000001a0-0000-0000-c000-000000000046", "iremotescmactivator", 4, "RemoteCreateInstance"},
+		{"9556dc99-828c-11cf-a37e-00aa003240c7", "iwbemservices", 24, "ExecMethod"},
 	} {
 		i := Lookup(c.uuid)
 		if i == nil || i.Name != c.iface || i.Operation(c.op) != c.name {

@@ -4,7 +4,8 @@
 // operation (opnum) each request called, named from the protocol
 // specifications (MS-DRSR, MS-SAMR, MS-LSAD/LSAT, MS-SRVS, MS-WKST, MS-EFSR,
 // MS-RPRN, MS-PAR, MS-NRPC, MS-DNSP, MS-DFSNM, MS-FSRVP, MS-BKRP, MS-RRP,
-// MS-SCMR, MS-TSCH, MS-DSSP, the endpoint mapper).
+// MS-SCMR, MS-TSCH, MS-DSSP, MS-DCOM activation, MS-WMI, the endpoint
+// mapper).
 //
 // A Stream follows one association: a TCP connection (the Dissector, on
 // port 135 and on any port whose first bytes are a bind PDU, see Sniff) or

@@ -198,6 +198,23 @@ var (
 		"SchRpcDelete", "SchRpcRename", "SchRpcScheduledRuntimes", "SchRpcGetLastRunInfo",
 		"SchRpcGetTaskInfo", "SchRpcGetNumberOfMissedRuns", "SchRpcEnableTask")}
 	dssetup = &Interface{Name: "dssetup", Spec: "MS-DSSP", Ops: ops("DsRolerGetPrimaryDomainInformation")}
+	// DCOM (MS-DCOM) and WMI (MS-WMI): remote activation and WMI calls as
+	// wmiexec and dcomexec make them. ORPC opnums count IUnknown's three
+	// methods (0-2), which never travel.
+	iremotescmactivator = &Interface{Name: "iremotescmactivator", Spec: "MS-DCOM", Ops: map[uint16]string{
+		3: "RemoteGetClassObject", 4: "RemoteCreateInstance"}}
+	iactivation     = &Interface{Name: "iactivation", Spec: "MS-DCOM", Ops: ops("RemoteActivation")}
+	iobjectexporter = &Interface{Name: "iobjectexporter", Spec: "MS-DCOM", Ops: ops(
+		"ResolveOxid", "SimplePing", "ComplexPing", "ServerAlive", "ResolveOxid2", "ServerAlive2")}
+	iwbemlevel1login = &Interface{Name: "iwbemlevel1login", Spec: "MS-WMI", Ops: map[uint16]string{
+		3: "EstablishPosition", 4: "RequestChallenge", 5: "WBEMLogin", 6: "NTLMLogin"}}
+	iwbemservices = &Interface{Name: "iwbemservices", Spec: "MS-WMI", Ops: map[uint16]string{
+		3: "OpenNamespace", 4: "CancelAsyncCall", 5: "QueryObjectSink", 6: "GetObject", 7: "GetObjectAsync",
+		8: "PutClass", 9: "PutClassAsync", 10: "DeleteClass", 11: "DeleteClassAsync", 12: "CreateClassEnum",
+		13: "CreateClassEnumAsync", 14: "PutInstance", 15: "PutInstanceAsync", 16: "DeleteInstance",
+		17: "DeleteInstanceAsync", 18: "CreateInstanceEnum", 19: "CreateInstanceEnumAsync", 20: "ExecQuery",
+		21: "ExecQueryAsync", 22: "ExecNotificationQuery", 23: "ExecNotificationQueryAsync", 24: "ExecMethod",
+		25: "ExecMethodAsync"}}
 )
 
 // interfaces maps lower-case interface UUIDs to their descriptions.
@@ -223,6 +240,11 @@ var interfaces = map[string]*Interface{
 	"1ff70682-0a51-30e8-076d-740be8cee98b": atsvc,
 	"86d35949-83c9-4044-b424-db363231fd0c": tsch,
 	"3919286a-b10c-11d0-9ba8-00c04fd92ef5": dssetup,
+	"000001a0-0000-0000-c000-000000000046": iremotescmactivator,
+	"4d9f4ab8-7d1c-11cf-861e-0020af6e7c57": iactivation,
+	"99fcfec4-5260-101b-bbcb-00aa0021347a": iobjectexporter,
+	"f309ad18-d86a-11d0-a075-00c04fb68820": iwbemlevel1login,
+	"9556dc99-828c-11cf-a37e-00aa003240c7": iwbemservices,
 }
 
 // Lookup returns the interface of a lower-case UUID, or nil.
