@@ -136,10 +136,24 @@ func TestIncidentArraysNeverNull(t *testing.T) {
 func TestStreamFor(t *testing.T) {
 	for kind, want := range map[string]string{
 		schema.RecordEvent: EventsStream, schema.RecordAlert: AlertsStream, schema.RecordIncident: IncidentsStream,
-		schema.RecordFinding: "", schema.RecordAction: "",
+		schema.RecordFinding: FindingsStream, schema.RecordAction: "",
 	} {
 		if got := StreamFor(kind); got != want {
 			t.Errorf("StreamFor(%s) = %q, want %q", kind, got, want)
 		}
+	}
+}
+
+func TestFromFinding(t *testing.T) {
+	f := fixtureFinding()
+	r := FromFinding(&f)
+	if r.EventId != "fi-1" || r.AssessmentId != "unconstrained-delegation" || r.Status != "failed" || r.Severity != "High" ||
+		r.CastellanSeverity != "high" || r.RiskScore != 73 || r.Entity != "CN=FS01,OU=Servers,DC=contoso,DC=local" ||
+		r.Evidence != f.Evidence || r.Techniques != "T1558" || r.TacticIds != "TA0006" || !r.TimeGenerated.Equal(f.Timestamp) {
+		t.Errorf("row %+v", r)
+	}
+	passed := schema.Finding{ID: "fi-2", Timestamp: t0, AssessmentID: "guest-enabled", Status: "passed"}
+	if r := FromFinding(&passed); r.Entity != "" || r.Entities != nil || r.Severity != "Informational" {
+		t.Errorf("passed row %+v", r)
 	}
 }

@@ -84,3 +84,14 @@ func fixtureIncident() schema.Incident {
 		},
 	}
 }
+
+func fixtureFinding() schema.Finding {
+	return schema.Finding{
+		ID: "fi-1", Timestamp: t0.Add(10 * time.Minute), AssessmentID: "unconstrained-delegation",
+		Title: "Unconstrained Kerberos delegation on non-DC accounts", Severity: schema.SeverityHigh, Status: "failed",
+		Evidence: "userAccountControl 0x80000 (TRUSTED_FOR_DELEGATION) on CN=FS01,OU=Servers,DC=contoso,DC=local",
+		Entities: []string{"CN=FS01,OU=Servers,DC=contoso,DC=local"}, Remediation: "1. Clear TRUSTED_FOR_DELEGATION.",
+		Threat: schema.Threat{Framework: schema.FrameworkATTACK, Tactic: schema.Tactic{ID: "TA0006", Name: "Credential Access"},
+			Technique: schema.Technique{ID: "T1558", Name: "Steal or Forge Kerberos Tickets"}},
+	}
+}

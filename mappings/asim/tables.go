@@ -20,6 +20,7 @@ const (
 	EventsTable    = "CastellanEvents_CL"
 	AlertsTable    = "CastellanAlerts_CL"
 	IncidentsTable = "CastellanIncidents_CL"
+	FindingsTable  = "CastellanFindings_CL"
 )
 
 // Stream names declared in the Data Collection Rule (the {streamName} of the
@@ -28,6 +29,7 @@ const (
 	EventsStream    = "Custom-CastellanEvents"
 	AlertsStream    = "Custom-CastellanAlerts"
 	IncidentsStream = "Custom-CastellanIncidents"
+	FindingsStream  = "Custom-CastellanFindings"
 )
 
 // Column is one column of a table or stream declaration. Type is a Log
@@ -46,18 +48,19 @@ type Table struct {
 	Columns []Column
 }
 
-// Tables lists the three tables with their columns, derived from the row
+// Tables lists the four tables with their columns, derived from the row
 // types, in declaration order.
 func Tables() []Table {
 	return []Table{
 		{Name: EventsTable, Stream: EventsStream, Kind: schema.RecordEvent, Columns: columnsOf(reflect.TypeFor[EventRow]())},
 		{Name: AlertsTable, Stream: AlertsStream, Kind: schema.RecordAlert, Columns: columnsOf(reflect.TypeFor[AlertRow]())},
 		{Name: IncidentsTable, Stream: IncidentsStream, Kind: schema.RecordIncident, Columns: columnsOf(reflect.TypeFor[IncidentRow]())},
+		{Name: FindingsTable, Stream: FindingsStream, Kind: schema.RecordFinding, Columns: columnsOf(reflect.TypeFor[FindingRow]())},
 	}
 }
 
 // StreamFor returns the default stream of a record kind, or "" when the kind
-// has no table (findings, actions).
+// has no table (actions).
 func StreamFor(kind string) string {
 	for _, t := range Tables() {
 		if t.Kind == kind {

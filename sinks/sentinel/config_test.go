@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 		{"call bytes over the service limit", func(c *Config) { c.MaxCallBytes = 2 << 20 }, []string{"max_call_bytes:"}},
 		{"uncompressed cap", func(c *Config) { c.MaxUncompressedCallBytes = 100 }, []string{"max_uncompressed_call_bytes:"}},
 		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, []string{"timeout:"}},
-		{"findings have no table", func(c *Config) { c.Select.Kinds = []string{"alert", "finding"} }, []string{"kinds: finding records have no Sentinel table"}},
+		{"actions have no table", func(c *Config) { c.Select.Kinds = []string{"alert", "action"} }, []string{"kinds: action records have no Sentinel table"}},
 		{"no kinds", func(c *Config) { c.Select.Kinds = nil }, []string{"kinds: required"}},
 		{"bad severity", func(c *Config) { c.Select.MinSeverity = "dire" }, []string{"min_severity:"}},
 	}

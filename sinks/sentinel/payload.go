@@ -22,7 +22,7 @@ var rowEncoders = sync.Pool{New: func() any { return new(rowEncoder) }}
 
 // Encode maps a record onto its table row once, when it is queued, so Push
 // only packs bytes. EventId stays the record id. Records of kinds without a
-// table (findings, actions) are queued as schema JSON, which Push
+// table (actions) are queued as schema JSON, which Push
 // dead-letters as before.
 func Encode(r schema.Record) (delivery.Item, error) {
 	row, ok := asimRow(r)
@@ -54,6 +54,10 @@ func asimRow(r schema.Record) (row any, ok bool) {
 		return asim.FromIncident(&v), true
 	case *schema.Incident:
 		return asim.FromIncident(v), true
+	case schema.Finding:
+		return asim.FromFinding(&v), true
+	case *schema.Finding:
+		return asim.FromFinding(v), true
 	}
 	return nil, false
 }
@@ -103,6 +107,12 @@ func (e *rowEncoder) encode(it *delivery.Item) ([]byte, error) {
 			return nil, err
 		}
 		row = asim.FromIncident(&in)
+	case schema.RecordFinding:
+		var f schema.Finding
+		if err := json.Unmarshal(it.Body, &f); err != nil {
+			return nil, err
+		}
+		row = asim.FromFinding(&f)
 	default:
 		return nil, fmt.Errorf("no Sentinel table for %s records", it.Kind)
 	}

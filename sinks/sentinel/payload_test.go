@@ -126,7 +126,8 @@ func TestPackOversizeRows(t *testing.T) {
 func TestEncodeRowRejectsBadBodies(t *testing.T) {
 	for _, it := range []delivery.Item{
 		{Kind: "alert", ID: "x", Body: []byte(`{"severity":"apocalyptic"}`)},
-		{Kind: "finding", ID: "y", Body: []byte(`{}`)},
+		{Kind: "finding", ID: "y", Body: []byte(`{"severity":"dire"}`)},
+		{Kind: "action", ID: "z", Body: []byte(`{}`)},
 	} {
 		if _, err := encodeRow(&it); err == nil {
 			t.Errorf("%s: encoded", it.Kind)
@@ -141,7 +142,9 @@ func TestEncodeMatchesRowOfQueuedRecord(t *testing.T) {
 	ev := schema.Event{ID: "ev1", Timestamp: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
 		Event: schema.EventMeta{Kind: schema.KindLogonFailure, Outcome: schema.OutcomeFailure, Code: "4625"},
 		User:  schema.User{Name: "alice", Domain: "CONTOSO", Tags: []string{"sensitive"}}, Original: map[string]string{"Status": "0xc000006d", "Note": "a<b>&c"}}
-	recs := []schema.Record{ev, sinktest.Alerts(3)[2], sinktest.Incidents(1)[0]}
+	fi := schema.Finding{ID: "fi1", Timestamp: ev.Timestamp, AssessmentID: "asrep-roastable", Title: "AS-REP", Severity: schema.SeverityHigh,
+		Status: "failed", Evidence: "userAccountControl 0x400000 (DONT_REQ_PREAUTH) on CN=a<b>", Entities: []string{"CN=a<b>"}}
+	recs := []schema.Record{ev, sinktest.Alerts(3)[2], sinktest.Incidents(1)[0], fi}
 	for _, r := range recs {
 		legacy, err := delivery.NewItem(r)
 		if err != nil {
@@ -163,9 +166,9 @@ func TestEncodeMatchesRowOfQueuedRecord(t *testing.T) {
 			t.Errorf("%s: encoded at enqueue\n%s\nqueued as schema JSON\n%s (%v)", r.RecordKind(), got, want, err)
 		}
 	}
-	f, err := Encode(schema.Finding{ID: "f1"})
-	if err != nil || f.Format != delivery.FormatRecord || f.Kind != schema.RecordFinding {
-		t.Errorf("finding: %+v, %v", f, err)
+	f, err := Encode(schema.Action{ID: "a1"})
+	if err != nil || f.Format != delivery.FormatRecord || f.Kind != schema.RecordAction {
+		t.Errorf("action: %+v, %v", f, err)
 	}
 	if _, err := encodeRow(&delivery.Item{Kind: "alert", ID: "x", Format: "hec/1", Body: []byte(`{}`)}); err == nil {
 		t.Error("a foreign format must fail")

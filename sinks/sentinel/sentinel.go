@@ -77,6 +77,7 @@ func NewWithCredential(cfg *Config, cred azcore.TokenCredential, opts azcore.Cli
 		schema.RecordEvent:    c.Streams.Events,
 		schema.RecordAlert:    c.Streams.Alerts,
 		schema.RecordIncident: c.Streams.Incidents,
+		schema.RecordFinding:  c.Streams.Findings,
 	}}
 	s.limit.Store(int64(c.MaxCallBytes))
 	return s, nil

@@ -114,7 +114,7 @@ func TestUnsupportedKindIsPermanentPerItem(t *testing.T) {
 	d := dcefake.New(dcefake.Options{})
 	defer d.Close()
 	s := newSink(t, d, nil, nil, nil)
-	f := schema.Finding{ID: "f1", Title: "x"}
+	f := schema.Action{ID: "a1", Type: "disable_user"}
 	batch := append(sinktest.Items(sinktest.Alerts(2)...), sinktest.Items(f)...)
 	err := s.Push(context.Background(), batch)
 	var pe *delivery.PartialError
