@@ -21,7 +21,10 @@ const (
 	maxSMBPending        = 64
 )
 
-// SMB2 dissects NTLMSSP in SMB2 SESSION_SETUP over TCP 445 and 139.
+// SMB2 dissects NTLMSSP in SMB2 SESSION_SETUP over TCP 445 and 139, and
+// nothing else. The network sensor runs smb.Dissector instead, which does
+// the same through SessionSetups and also follows named pipes; this one
+// remains for NTLM-only use.
 type SMB2 struct{}
 
 // NewSMB2 returns the SMB2 dissector.
