@@ -14,9 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+
 	"github.com/castellan-itdr/castellan/connector/config"
+	"github.com/castellan-itdr/castellan/connector/state"
 	"github.com/castellan-itdr/castellan/detections/posture"
+	"github.com/castellan-itdr/castellan/mappings/asim"
 	"github.com/castellan-itdr/castellan/mappings/directory"
+	"github.com/castellan-itdr/castellan/mappings/schema"
+	"github.com/castellan-itdr/castellan/sinks/delivery"
+	"github.com/castellan-itdr/castellan/sinks/sentinel"
+	"github.com/castellan-itdr/castellan/sinks/sinktest/dcefake"
 	"github.com/castellan-itdr/castellan/sinks/sinktest/esfake"
 	"github.com/castellan-itdr/castellan/sinks/sinktest/hecfake"
 )
@@ -307,5 +316,83 @@ func TestPostureExportThroughSinkDoubles(t *testing.T) {
 			t.Errorf("splunk: finding %s missing", id)
 		}
 	}
-	_ = posture.StatusFailed
+}
+
+// TestPostureExportThroughSentinelDouble sends a posture run's records the
+// way the pipeline does — the sink's encoder, the durable queue, the
+// delivery sender — through the Sentinel sink into dcefake. (The sink is
+// built with a fake token credential: BuildSink would ask Entra for a
+// token.)
+func TestPostureExportThroughSentinelDouble(t *testing.T) {
+	d := dcefake.New(dcefake.Options{})
+	defer d.Close()
+	cfg := sentinel.NewDefaultConfig()
+	cfg.Endpoint, cfg.RuleID = d.URL(), d.RuleID()
+	cfg.Auth = sentinel.Auth{Method: sentinel.AuthClientSecret, TenantID: "t", ClientID: "c", ClientSecret: "s"}
+	cfg.Select.Kinds = []string{schema.RecordFinding}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sink, err := sentinel.NewWithCredential(cfg, &azfake.TokenCredential{}, azcore.ClientOptions{Transport: d.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	q, err := delivery.NewQueue(st.DB(), "sentinel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := posture.Check(postureSnapshot(time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)), posture.Options{})
+	var items []delivery.Item
+	for _, r := range run.Records() {
+		if !cfg.Select.Takes(r.RecordKind(), r.RecordSeverity()) {
+			continue
+		}
+		it, err := sentinel.Encode(r)
+		if err != nil || it.Format != sentinel.Format {
+			t.Fatalf("encode %s: %+v %v", r.RecordID(), it, err)
+		}
+		items = append(items, it)
+	}
+	if err := st.Update(func(tx *state.Tx) error { return q.EnqueueTx(tx.Tx, items) }); err != nil {
+		t.Fatal(err)
+	}
+	snd := delivery.NewSender("sentinel", q, sink, delivery.SenderConfig{PollInterval: 5 * time.Millisecond}, quietLog(), nil)
+	snd.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := snd.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := snd.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := d.Rows(asim.FindingsStream)
+	if len(rows) != len(items) {
+		t.Fatalf("dcefake stored %d finding rows, want %d", len(rows), len(items))
+	}
+	failed := map[string]bool{}
+	for _, f := range run.Failed() {
+		failed[f.ID] = true
+	}
+	got := 0
+	for _, raw := range rows {
+		var row asim.FindingRow
+		if err := json.Unmarshal(raw, &row); err != nil {
+			t.Fatal(err)
+		}
+		if failed[row.EventId] {
+			got++
+			if row.Status != "failed" || row.Evidence == "" || row.Entity == "" || row.Remediation == "" {
+				t.Errorf("finding row %s", raw)
+			}
+		}
+	}
+	if got != len(failed) || got != 2 {
+		t.Errorf("%d failed findings arrived, want %d", got, len(failed))
+	}
 }
