@@ -283,6 +283,41 @@ func (w *writer) castellan(c *Castellan) {
 	w.close(k)
 	w.strs("tactics", in.Tactics)
 	w.strs("techniques", in.Techniques)
+	if len(in.Priority) > 0 {
+		w.key("priority")
+		w.b = append(w.b, '[')
+		for i := range in.Priority {
+			p := &in.Priority[i]
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = append(w.b, '{')
+			w.strKeep("identity", p.Identity)
+			w.int("score", p.Score)
+			w.int("percentile", p.Percentile)
+			if len(p.Factors) > 0 {
+				w.key("factors")
+				w.b = append(w.b, '[')
+				for j := range p.Factors {
+					f := &p.Factors[j]
+					if j > 0 {
+						w.b = append(w.b, ',')
+					}
+					w.b = append(w.b, '{')
+					w.str("kind", f.Kind)
+					w.str("rule_id", f.RuleID)
+					w.str("severity", f.Severity)
+					w.str("technique", f.Technique)
+					w.int("count", f.Count)
+					w.int("points", f.Points)
+					w.b = append(w.b, '}')
+				}
+				w.b = append(w.b, ']')
+			}
+			w.b = append(w.b, '}')
+		}
+		w.b = append(w.b, ']')
+	}
 	w.close(o)
 
 	f := &c.Finding

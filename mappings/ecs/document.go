@@ -299,16 +299,36 @@ type CastellanAlert struct {
 
 // CastellanIncident is castellan.incident.*.
 type CastellanIncident struct {
-	ID         string           `json:"id,omitempty"`
-	Version    int              `json:"version,omitempty"`
-	Status     string           `json:"status,omitempty"`
-	MergedInto string           `json:"merged_into,omitempty"`
-	Severity   string           `json:"severity,omitempty"`
-	AlertCount int              `json:"alert_count,omitempty"`
-	Alerts     []IncidentAlert  `json:"alerts,omitempty"`
-	Entities   IncidentEntities `json:"entities,omitzero"`
-	Tactics    []string         `json:"tactics,omitempty"`
-	Techniques []string         `json:"techniques,omitempty"`
+	ID         string             `json:"id,omitempty"`
+	Version    int                `json:"version,omitempty"`
+	Status     string             `json:"status,omitempty"`
+	MergedInto string             `json:"merged_into,omitempty"`
+	Severity   string             `json:"severity,omitempty"`
+	AlertCount int                `json:"alert_count,omitempty"`
+	Alerts     []IncidentAlert    `json:"alerts,omitempty"`
+	Entities   IncidentEntities   `json:"entities,omitzero"`
+	Tactics    []string           `json:"tactics,omitempty"`
+	Techniques []string           `json:"techniques,omitempty"`
+	Priority   []IncidentPriority `json:"priority,omitempty"`
+}
+
+// IncidentPriority is castellan.incident.priority[]: one identity's
+// investigation priority score, percentile and the factors behind it.
+type IncidentPriority struct {
+	Identity   string           `json:"identity"`
+	Score      int              `json:"score,omitempty"`
+	Percentile int              `json:"percentile,omitempty"`
+	Factors    []PriorityFactor `json:"factors,omitempty"`
+}
+
+// PriorityFactor is one factor of an IncidentPriority.
+type PriorityFactor struct {
+	Kind      string `json:"kind,omitempty"`
+	RuleID    string `json:"rule_id,omitempty"`
+	Severity  string `json:"severity,omitempty"`
+	Technique string `json:"technique,omitempty"`
+	Count     int    `json:"count,omitempty"`
+	Points    int    `json:"points,omitempty"`
 }
 
 // IncidentAlert is one member alert inside castellan.incident.alerts.

@@ -146,6 +146,14 @@ func FromIncident(in *schema.Incident, o Options) Document {
 			Technique: a.Technique, Tactic: a.Tactic, Timestamp: a.Timestamp.UTC(),
 		})
 	}
+	for _, p := range in.Priority {
+		ip := IncidentPriority{Identity: p.Identity, Score: p.Score, Percentile: p.Percentile}
+		for _, f := range p.Factors {
+			ip.Factors = append(ip.Factors, PriorityFactor{Kind: f.Kind, RuleID: f.RuleID, Severity: f.Severity.String(),
+				Technique: f.Technique, Count: f.Count, Points: f.Points})
+		}
+		ci.Priority = append(ci.Priority, ip)
+	}
 	d.Castellan.Incident = ci
 	return d
 }

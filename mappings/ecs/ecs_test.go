@@ -80,6 +80,10 @@ func sampleIncident() schema.Incident {
 			{ID: "al-1", RuleID: "kerberoasting-rc4-burst", Title: "Kerberoasting", Severity: schema.SeverityHigh, Technique: "T1558.003", Tactic: "TA0006", Timestamp: t0.Add(-time.Hour)},
 			{ID: "al-2", RuleID: "pth", Title: "Pass the hash", Severity: schema.SeverityCritical, Technique: "T1550.002", Tactic: "TA0008", Timestamp: t0},
 		},
+		Priority: []schema.IdentityPriority{{Identity: `CONTOSO\alice`, Score: 80, Percentile: 100, Factors: []schema.PriorityFactor{
+			{Kind: "alert", RuleID: "pth", Title: "Pass the hash", Severity: schema.SeverityCritical, Technique: "T1550.002", Count: 1, Points: 50, LastSeen: t0},
+			{Kind: "alert", RuleID: "kerberoasting-rc4-burst", Title: "Kerberoasting", Severity: schema.SeverityHigh, Technique: "T1558.003", Count: 1, Points: 30, LastSeen: t0.Add(-time.Hour)},
+		}}},
 	}
 }
 
