@@ -11,6 +11,9 @@
 #   rpc-smb-recon.pcap         rpcclient over SMB2 named pipes with NTLM (no Kerberos, no SMB3
 #                              encryption): SAMR enumeration (samr pipe), LSA lookups and policy
 #                              query (lsarpc), SRVSVC NetrSessionEnum / NetrShareEnum (srvsvc)
+#   rpc-smb-encrypted.pcap     the same SAMR enumeration with SMB3 encryption required: only the
+#                              session setup (NTLM) is readable; the sensor counts the rest as
+#                              encrypted and names no RPC call
 #   rpc-drsuapi-dcsync.pcap    DCSync as Mimikatz and secretsdump do it: epmapper ept_map on 135,
 #                              then DRSUAPI on the DC's dynamic port (sealed, NTLM): DRSBind and
 #                              DRSGetNCChanges with EXOP_REPL_OBJ for CN=Administrator
@@ -150,6 +153,10 @@ smb_recon() {
     --option='client smb encrypt=off' 127.0.0.1 \
     -c 'enumdomusers;enumdomgroups;querydominfo;lookupnames Administrator;lsaquery;netsessenum;netshareenumall' >/dev/null
 }
+smb_encrypted() {
+  rpcclient -s "$SMBCONF" -U "LAB\\Administrator%$LAB_ADMIN_PASS" --option='client use kerberos=off' \
+    --option='client smb encrypt=required' 127.0.0.1 -c 'enumdomusers' >/dev/null
+}
 dcsync() { "$PY" "$WORK/dcsync.py" "$SMBCONF" "$LAB_ADMIN_PASS" "$BASE_DN"; }
 zerologon() { "$PY" "$WORK/zerologon.py" "$SMBCONF"; }
 tcp_admin() {
@@ -160,6 +167,7 @@ tcp_admin() {
 dns_queries() { "$PY" "$WORK/dnsq.py"; }
 
 capture rpc-smb-recon smb_recon
+capture rpc-smb-encrypted smb_encrypted
 capture rpc-drsuapi-dcsync dcsync
 capture rpc-netlogon-zerologon zerologon
 capture rpc-tcp-admin tcp_admin

@@ -21,6 +21,14 @@ func TestRPCSamples(t *testing.T) {
 		t.Errorf("malformed %d encrypted %d", st.Dissect.Malformed, st.Dissect.Encrypted)
 	}
 
+	// SMB3 encryption required: the session setup is readable, the pipe
+	// traffic is not (counted, no RPC event).
+	evs, st = readSample(t, "rpc-smb-encrypted.pcap")
+	expect(t, evs, 1, "event.kind", "ntlm_auth", "user.name", "Administrator", "event.outcome", "success")
+	if len(evs) != 1 || st.Dissect.Encrypted != 1 {
+		t.Errorf("%d events, encrypted %d", len(evs), st.Dissect.Encrypted)
+	}
+
 	// DCSync: ept_map on 135, then DRSUAPI on the dynamic port found by its bind.
 	evs, st = readSample(t, "rpc-drsuapi-dcsync.pcap")
 	expect(t, evs, 1, "event.kind", "rpc_call", "rpc.interface", "epmapper", "rpc.operation", "ept_map", "destination.port", "135")
