@@ -63,6 +63,16 @@ func NewSnapshotter(cfg *Config) (*Snapshotter, error) {
 	return newSnapshotter(cred, endpointsOf(cfg).graphURL, cfg.TenantID)
 }
 
+// NewSnapshotterWithCredential builds a Snapshotter on a credential the
+// caller provides (tests against graphfake; a host with its own token
+// source). graphURL includes the version ("https://graph.microsoft.com/v1.0").
+func NewSnapshotterWithCredential(cred azcore.TokenCredential, graphURL, tenant string) (*Snapshotter, error) {
+	if cred == nil {
+		return nil, errors.New("entra: nil credential")
+	}
+	return newSnapshotter(cred, graphURL, tenant)
+}
+
 func newSnapshotter(cred azcore.TokenCredential, graphURL, tenant string) (*Snapshotter, error) {
 	p, err := NewGraphPager(cred, graphURL)
 	if err != nil {
