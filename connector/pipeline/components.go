@@ -180,7 +180,10 @@ func SinkFactories(stdoutW io.Writer) []SinkFactory {
 // Registry is the config registry built from the factories.
 func Registry() config.Registry {
 	reg := config.Registry{Sources: map[string]func() config.Validator{}, Sinks: map[string]func() config.Validator{},
-		Posture: map[string]func() config.Validator{"ldap": func() config.Validator { return ldap.NewDefaultConfig() }}}
+		Posture: map[string]func() config.Validator{
+			"ldap":  func() config.Validator { return ldap.NewDefaultConfig() },
+			"entra": func() config.Validator { return entrasrc.NewDefaultConfig() },
+		}}
 	for _, f := range SourceFactories() {
 		reg.Sources[f.Type] = f.NewDefaultConfig
 	}

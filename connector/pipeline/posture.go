@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/castellan-itdr/castellan/connector/config"
+	entrasrc "github.com/castellan-itdr/castellan/connector/sources/entra"
 	"github.com/castellan-itdr/castellan/connector/sources/ldap"
 	"github.com/castellan-itdr/castellan/connector/state"
 	"github.com/castellan-itdr/castellan/connector/telemetry"
@@ -25,8 +26,9 @@ import (
 type CollectFunc func(ctx context.Context, c config.Posture) (*directory.Snapshot, error)
 
 // CollectDirectory is the default CollectFunc: the LDAP collector of
-// posture.ldap. (posture.entra is accepted by the config only when an Entra
-// collector is registered; none is wired here yet.)
+// posture.ldap, and the Entra snapshot of posture.entra when configured.
+// An Entra failure does not fail the run: it becomes a snapshot warning
+// and the Entra assessments are not applicable.
 func CollectDirectory(ctx context.Context, c config.Posture) (*directory.Snapshot, error) {
 	return collectDirectory(ctx, c, slog.Default())
 }
@@ -40,7 +42,30 @@ func collectDirectory(ctx context.Context, c config.Posture, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	return col.Collect(ctx)
+	snap, err := col.Collect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ec, ok := c.Entra.(*entrasrc.Config); ok && ec != nil {
+		e, err := collectEntra(ctx, ec)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			log.Error("posture: Entra snapshot failed; Entra assessments are not applicable this run", "err", err)
+			snap.Warnings = append(snap.Warnings, "entra: "+err.Error())
+		}
+		snap.Entra = e
+	}
+	return snap, nil
+}
+
+func collectEntra(ctx context.Context, c *entrasrc.Config) (*directory.Entra, error) {
+	sn, err := entrasrc.NewSnapshotter(c)
+	if err != nil {
+		return nil, err
+	}
+	return sn.Snapshot(ctx)
 }
 
 // PostureResult is one posture run: the assessment run, the records

@@ -16,8 +16,11 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/castellan-itdr/castellan/connector/config"
+	entrasrc "github.com/castellan-itdr/castellan/connector/sources/entra"
+	"github.com/castellan-itdr/castellan/connector/sources/entra/graphfake"
 	"github.com/castellan-itdr/castellan/connector/state"
 	"github.com/castellan-itdr/castellan/detections/posture"
 	"github.com/castellan-itdr/castellan/mappings/asim"
@@ -394,5 +397,126 @@ func TestPostureExportThroughSentinelDouble(t *testing.T) {
 	}
 	if got != len(failed) || got != 2 {
 		t.Errorf("%d failed findings arrived, want %d", got, len(failed))
+	}
+}
+
+type staticToken string
+
+func (c staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: string(c), ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// TestPostureEntraAgainstGraphDouble collects the Entra side from the
+// local Graph double (graphfake) through the SDK and checks the Entra
+// assessments end to end: a permanent Global Administrator without MFA
+// whose synchronized AD account is a Domain Admin.
+func TestPostureEntraAgainstGraphDouble(t *testing.T) {
+	const ga = directory.RoleGlobalAdministrator
+	fake := graphfake.New()
+	defer fake.Close()
+	type m = map[string]any
+	user := func(id, upn string) m {
+		return m{"@odata.type": "#microsoft.graph.user", "id": id, "displayName": upn, "userPrincipalName": upn}
+	}
+	for path, objs := range map[string][]any{
+		graphfake.RoleDefinitions: {m{"id": ga, "displayName": "Global Administrator", "templateId": ga, "isBuiltIn": true, "isEnabled": true}},
+		graphfake.RoleAssignments: {
+			m{"id": "ra-adm", "principalId": "u-adm", "roleDefinitionId": ga, "directoryScopeId": "/", "principal": user("u-adm", "adm@corp.test")},
+			m{"id": "ra-pim", "principalId": "u-pim", "roleDefinitionId": ga, "directoryScopeId": "/", "principal": user("u-pim", "pim@corp.test")},
+		},
+		graphfake.RoleAssignmentInstances: {
+			m{"id": "rai-adm", "principalId": "u-adm", "roleDefinitionId": ga, "directoryScopeId": "/", "assignmentType": "Assigned",
+				"memberType": "Direct", "startDateTime": "2025-01-01T00:00:00Z", "endDateTime": nil},
+			m{"id": "rai-pim", "principalId": "u-pim", "roleDefinitionId": ga, "directoryScopeId": "/", "assignmentType": "Activated",
+				"memberType": "Direct", "startDateTime": "2026-11-28T02:00:00Z", "endDateTime": "2026-11-28T10:00:00Z"},
+		},
+		graphfake.Users: {
+			m{"id": "u-adm", "userPrincipalName": "adm@corp.test", "displayName": "Adm", "accountEnabled": true, "userType": "Member",
+				"onPremisesSecurityIdentifier": postureDomSID + "-1106", "onPremisesSyncEnabled": true, "onPremisesSamAccountName": "adm"},
+			m{"id": "u-pim", "userPrincipalName": "pim@corp.test", "displayName": "Pim", "accountEnabled": true, "userType": "Member"},
+		},
+		graphfake.UserRegistrationDetails: {
+			m{"id": "u-adm", "userPrincipalName": "adm@corp.test", "isAdmin": true, "isMfaRegistered": false, "isMfaCapable": false, "methodsRegistered": []string{}},
+			m{"id": "u-pim", "userPrincipalName": "pim@corp.test", "isAdmin": true, "isMfaRegistered": true, "isMfaCapable": true, "methodsRegistered": []string{"fido2"}},
+		},
+	} {
+		if err := fake.AddDirectory(path, objs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.jsonl")
+	cfg := postureConfig(t, dir, fmt.Sprintf("  file: { path: %q }", out))
+	taken := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
+	p, err := New(cfg, Options{Logger: quietLog(), PostureCollect: func(ctx context.Context, _ config.Posture) (*directory.Snapshot, error) {
+		s := postureSnapshot(taken)
+		s.Users = append(s.Users, directory.User{Account: directory.Account{DN: "CN=adm,CN=Users,DC=corp,DC=test", SAMAccountName: "adm",
+			SID: postureDomSID + "-1106", ObjectClass: "user", UAC: directory.UACNormalAccount | directory.UACNotDelegated, PrimaryGroupID: 513, PwdLastSet: taken, LastLogon: taken, WhenCreated: taken}})
+		s.Groups = append(s.Groups, directory.Group{DN: "CN=Domain Admins,CN=Users,DC=corp,DC=test", Name: "Domain Admins", SID: postureDomSID + "-512",
+			Members: []string{"CN=adm,CN=Users,DC=corp,DC=test"}})
+		s.Resolve()
+		sn, err := entrasrc.NewSnapshotterWithCredential(staticToken("tok"), fake.URL(), "tenant-1")
+		if err != nil {
+			return nil, err
+		}
+		if s.Entra, err = sn.Snapshot(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.RunPosture(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, f := range res.Run.Failed() {
+		if strings.HasPrefix(f.AssessmentID, "entra-") || f.AssessmentID == "ad-entra-privileged-overlap" {
+			got[f.AssessmentID] = f.Entities
+		}
+	}
+	want := map[string][]string{
+		"entra-permanent-privileged-role": {"adm@corp.test"},
+		"entra-privileged-no-mfa":         {"adm@corp.test"},
+		"ad-entra-privileged-overlap":     {"adm@corp.test", "CN=adm,CN=Users,DC=corp,DC=test"},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Entra findings %v, want %v", got, want)
+	}
+	delivered := 0
+	for _, r := range readJSONLines(t, out) {
+		if id, _ := r["assessment_id"].(string); r["status"] == "failed" && want[id] != nil {
+			delivered++
+		}
+	}
+	if delivered != 3 {
+		t.Errorf("%d Entra findings delivered, want 3", delivered)
+	}
+}
+
+func TestPostureEntraConfigKey(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+sinks: { stdout: {} }
+posture:
+  ldap: { url: "ldaps://dc1.corp.test", bind_dn: "svc@corp.test", password: "x" }
+  entra: { tenant_id: "00000000-0000-0000-0000-000000000001", client_id: "app", auth: { client_secret: "s" } }
+`), "p.yaml", Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg.Posture.Entra.(*entrasrc.Config); !ok {
+		t.Fatalf("posture.entra decoded as %T", cfg.Posture.Entra)
 	}
 }
