@@ -49,6 +49,9 @@ var (
 	attacker = netip.MustParseAddr("10.0.5.66")
 	ws       = func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, 5, byte(i)}) }
 	appSrv   = netip.MustParseAddr("10.2.0.5")
+	dc02     = netip.MustParseAddr("10.0.0.11")
+	fileSrv  = netip.MustParseAddr("10.0.3.20")
+	printSrv = netip.MustParseAddr("10.0.3.30")
 	// crafted samples start after the recorded Samba captures (09:15 that day).
 	craftStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 )
@@ -352,6 +355,168 @@ var ruleSamples = []ruleSample{
 		s := w.SMB(cp(ws(71)), netip.AddrPortFrom(dc01, 445))
 		s.Login("LAB", "alice", "WS0071", "DC01", false, StatusSuccess)
 		s.End()
+	})),
+
+	// DCSync: secretsdump from a workstation address pulls changes from
+	// DC01 over TCP (DRSBind, DRSCrackNames, DRSGetNCChanges).
+	sample("net-dcsync-non-dc", "positive", crafted(func(w *Writer) {
+		w.RPCOverTCP(cp(attacker), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
+			RPCCall{Opnum: 12, ReqSize: 120, RespSize: 200}, RPCCall{Opnum: 3, ReqSize: 180, RespSize: 9000},
+			RPCCall{Opnum: 3, ReqSize: 180, RespSize: 9000}, RPCCall{Opnum: 1, ReqSize: 24, RespSize: 28})
+	})),
+	// Near misses: DC02 replicating from DC01; an admin host resolving
+	// names with DRSCrackNames (the AD tools do) but not replicating.
+	sample("net-dcsync-non-dc", "negative", crafted(func(w *Writer) {
+		w.RPCOverTCP(cp(dc02), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
+			RPCCall{Opnum: 3, ReqSize: 180, RespSize: 20000}, RPCCall{Opnum: 1, ReqSize: 24, RespSize: 28})
+		w.RPCOverTCP(cp(ws(80)), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
+			RPCCall{Opnum: 12, ReqSize: 120, RespSize: 200}, RPCCall{Opnum: 16, ReqSize: 60, RespSize: 400})
+	})),
+
+	// DCShadow: the rogue DC (a workstation) makes DC01 add it as a
+	// replication partner and adds its server objects (lsadump::dcshadow).
+	sample("net-dcshadow-drs-from-non-dc", "positive", crafted(func(w *Writer) {
+		w.RPCOverTCP(cp(attacker), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
+			RPCCall{Opnum: 17, ReqSize: 900, RespSize: 120}, RPCCall{Opnum: 5, ReqSize: 300, RespSize: 8})
+	})),
+	// Near misses: DC02 adding a replica link (KCC topology), a non-DC's
+	// DRSCrackNames.
+	sample("net-dcshadow-drs-from-non-dc", "negative", crafted(func(w *Writer) {
+		w.RPCOverTCP(cp(dc02), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
+			RPCCall{Opnum: 5, ReqSize: 300, RespSize: 8}, RPCCall{Opnum: 17, ReqSize: 900, RespSize: 120})
+		w.RPCOverTCP(cp(ws(81)), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
+			RPCCall{Opnum: 12, ReqSize: 120, RespSize: 200})
+	})),
+
+	// SMB session enumeration: NetSessionEnum against DC01 (net session,
+	// SharpHound session collection, NetSess).
+	sample("net-smb-session-enumeration", "positive", crafted(func(w *Writer) {
+		s := w.SMB(cp(attacker), netip.AddrPortFrom(dc01, 445))
+		s.Login("LAB", "alice", "WS0066", "DC01", false, StatusSuccess)
+		s.TreeConnect(`\\DC01\IPC$`)
+		s.RPCOverPipe("srvsvc", IfSRVSVC, RPCCall{Opnum: 12, ReqSize: 40, RespSize: 600})
+		s.End()
+	})),
+	// Near misses: NetSessionEnum against a file server; share listing
+	// (NetShareEnum) and server info against DC01.
+	sample("net-smb-session-enumeration", "negative", crafted(func(w *Writer) {
+		s := w.SMB(cp(ws(82)), netip.AddrPortFrom(fileSrv, 445))
+		s.Login("LAB", "bob", "WS0082", "FS01", false, StatusSuccess)
+		s.TreeConnect(`\\FS01\IPC$`)
+		s.RPCOverPipe("srvsvc", IfSRVSVC, RPCCall{Opnum: 12, ReqSize: 40, RespSize: 600})
+		s.End()
+		s = w.SMB(cp(ws(83)), netip.AddrPortFrom(dc01, 445))
+		s.Login("LAB", "carol", "WS0083", "DC01", false, StatusSuccess)
+		s.TreeConnect(`\\DC01\IPC$`)
+		s.RPCOverPipe("srvsvc", IfSRVSVC, RPCCall{Opnum: 15, ReqSize: 40, RespSize: 400}, RPCCall{Opnum: 21, ReqSize: 30, RespSize: 80})
+		s.End()
+	})),
+
+	// SAMR reconnaissance: impacket samrdump / net group /domain style
+	// enumeration of domains, users, groups and members.
+	sample("net-samr-reconnaissance", "positive", crafted(func(w *Writer) {
+		s := w.SMB(cp(attacker), netip.AddrPortFrom(dc01, 445))
+		s.Login("LAB", "alice", "WS0066", "DC01", false, StatusSuccess)
+		s.TreeConnect(`\\DC01\IPC$`)
+		s.RPCOverPipe("samr", IfSAMR, RPCCall{Opnum: 64, ReqSize: 60, RespSize: 28}, RPCCall{Opnum: 6, ReqSize: 40, RespSize: 120},
+			RPCCall{Opnum: 5, ReqSize: 40, RespSize: 40}, RPCCall{Opnum: 7, ReqSize: 60, RespSize: 24},
+			RPCCall{Opnum: 13, ReqSize: 40, RespSize: 3000}, RPCCall{Opnum: 11, ReqSize: 40, RespSize: 1200},
+			RPCCall{Opnum: 19, ReqSize: 40, RespSize: 24}, RPCCall{Opnum: 25, ReqSize: 24, RespSize: 200})
+		s.End()
+	})),
+	// Near misses: a workstation's own lookups (name to RID, user info,
+	// groups of the user) and one domain listing.
+	sample("net-samr-reconnaissance", "negative", crafted(func(w *Writer) {
+		s := w.SMB(cp(ws(84)), netip.AddrPortFrom(dc01, 445))
+		s.Login("LAB", "dave", "WS0084", "DC01", false, StatusSuccess)
+		s.TreeConnect(`\\DC01\IPC$`)
+		s.RPCOverPipe("samr", IfSAMR, RPCCall{Opnum: 64, ReqSize: 60, RespSize: 28}, RPCCall{Opnum: 6, ReqSize: 40, RespSize: 120},
+			RPCCall{Opnum: 7, ReqSize: 60, RespSize: 24}, RPCCall{Opnum: 17, ReqSize: 60, RespSize: 40},
+			RPCCall{Opnum: 34, ReqSize: 40, RespSize: 24}, RPCCall{Opnum: 36, ReqSize: 40, RespSize: 500}, RPCCall{Opnum: 39, ReqSize: 24, RespSize: 80})
+		s.End()
+	})),
+
+	// DNS zone transfer: AXFR of lab.test from a workstation (answered)
+	// and an IXFR from another (refused).
+	sample("net-dns-zone-transfer-non-dc", "positive", crafted(func(w *Writer) {
+		c := w.Dial(cp(attacker), netip.AddrPortFrom(dc01, 53))
+		c.Request(DNSTCP(DNSQuery(0x1001, "lab.test", DNSTypeAXFR)), DNSTCP(DNSResponse(0x1001, "lab.test", DNSTypeAXFR, RcodeNoError, 40)))
+		c.Close()
+		c = w.Dial(cp(ws(67)), netip.AddrPortFrom(dc01, 53))
+		c.Request(DNSTCP(DNSQuery(0x1002, "lab.test", DNSTypeIXFR)), DNSTCP(DNSResponse(0x1002, "lab.test", DNSTypeIXFR, RcodeRefused, 0)))
+		c.Close()
+	})),
+	// Near misses: DC02 transferring the zone from DC01; ordinary SOA,
+	// SRV and A queries from the workstation.
+	sample("net-dns-zone-transfer-non-dc", "negative", crafted(func(w *Writer) {
+		c := w.Dial(cp(dc02), netip.AddrPortFrom(dc01, 53))
+		c.Request(DNSTCP(DNSQuery(0x2001, "lab.test", DNSTypeAXFR)), DNSTCP(DNSResponse(0x2001, "lab.test", DNSTypeAXFR, RcodeNoError, 40)))
+		c.Close()
+		for i, q := range []struct {
+			name string
+			typ  uint16
+		}{{"lab.test", DNSTypeSOA}, {"_ldap._tcp.dc._msdcs.lab.test", DNSTypeSRV}, {"dc01.lab.test", DNSTypeA}} {
+			id := uint16(0x2100 + i)
+			w.Exchange(cp(attacker), netip.AddrPortFrom(dc01, 53), DNSQuery(id, q.name, q.typ), DNSResponse(id, q.name, q.typ, RcodeNoError, 1))
+		}
+	})),
+
+	// Authentication coercion of DC01: PetitPotam (EfsRpcOpenFileRaw on
+	// \pipe\lsarpc) and the printer bug (RpcRemoteFindFirstPrinterChangeNotificationEx).
+	sample("net-auth-coercion-rpc", "positive", crafted(func(w *Writer) {
+		s := w.SMB(cp(attacker), netip.AddrPortFrom(dc01, 445))
+		s.Login("LAB", "alice", "WS0066", "DC01", false, StatusSuccess)
+		s.TreeConnect(`\\DC01\IPC$`)
+		s.RPCOverPipe("lsarpc", IfEFSR, RPCCall{Opnum: 0, ReqSize: 120, RespSize: 28, Status: 0x35})
+		s.End()
+		s = w.SMB(cp(ws(67)), netip.AddrPortFrom(dc01, 445))
+		s.Login("LAB", "bob", "WS0067", "DC01", false, StatusSuccess)
+		s.TreeConnect(`\\DC01\IPC$`)
+		s.RPCOverPipe("spoolss", IfSpoolss, RPCCall{Opnum: 1, ReqSize: 100, RespSize: 24},
+			RPCCall{Opnum: 65, ReqSize: 140, RespSize: 8, Status: 0x6ba}, RPCCall{Opnum: 29, ReqSize: 24, RespSize: 24})
+		s.End()
+	})),
+	// Near misses: a print client on a print server (change notifications
+	// are normal printing there); opening and closing a printer on DC01.
+	sample("net-auth-coercion-rpc", "negative", crafted(func(w *Writer) {
+		s := w.SMB(cp(ws(85)), netip.AddrPortFrom(printSrv, 445))
+		s.Login("LAB", "erin", "WS0085", "PRN01", false, StatusSuccess)
+		s.TreeConnect(`\\PRN01\IPC$`)
+		s.RPCOverPipe("spoolss", IfSpoolss, RPCCall{Opnum: 69, ReqSize: 100, RespSize: 24}, RPCCall{Opnum: 65, ReqSize: 140, RespSize: 8})
+		s.End()
+		s = w.SMB(cp(ws(86)), netip.AddrPortFrom(dc01, 445))
+		s.Login("LAB", "frank", "WS0086", "DC01", false, StatusSuccess)
+		s.TreeConnect(`\\DC01\IPC$`)
+		s.RPCOverPipe("spoolss", IfSpoolss, RPCCall{Opnum: 1, ReqSize: 100, RespSize: 24}, RPCCall{Opnum: 29, ReqSize: 24, RespSize: 24})
+		s.End()
+	})),
+
+	// Zerologon: 30 NetrServerReqChallenge/NetrServerAuthenticate3 pairs
+	// with zeroed credentials (access denied until one succeeds), then
+	// NetrServerPasswordSet2 empties DC01's machine password.
+	sample("net-zerologon-netlogon-auth-burst", "positive", crafted(func(w *Writer) {
+		calls := []RPCCall{}
+		for i := 0; i < 30; i++ {
+			st := uint32(0xc0000022)
+			if i == 29 {
+				st = 0
+			}
+			calls = append(calls, RPCCall{Opnum: 4, ReqSize: 60, RespSize: 12}, RPCCall{Opnum: 26, ReqSize: 90, RespSize: 20, Status: st})
+		}
+		calls = append(calls, RPCCall{Opnum: 30, ReqSize: 600, RespSize: 16})
+		w.RPCOverTCP(cp(attacker), netip.AddrPortFrom(dc01, 49668), IfNetlogon, calls...)
+	})),
+	// Near misses: workstations setting up their secure channel (one
+	// challenge and authentication each, one retried after a failure) and
+	// a machine password change.
+	sample("net-zerologon-netlogon-auth-burst", "negative", crafted(func(w *Writer) {
+		for i := 0; i < 4; i++ {
+			calls := []RPCCall{{Opnum: 4, ReqSize: 60, RespSize: 12}, {Opnum: 26, ReqSize: 90, RespSize: 20}}
+			if i == 3 {
+				calls = append([]RPCCall{{Opnum: 4, ReqSize: 60, RespSize: 12}, {Opnum: 26, ReqSize: 90, RespSize: 20, Status: 0xc0000022}}, append(calls, RPCCall{Opnum: 30, ReqSize: 600, RespSize: 16})...)
+			}
+			w.RPCOverTCP(cp(ws(90+i)), netip.AddrPortFrom(dc01, 49668), IfNetlogon, calls...)
+		}
 	})),
 }
 
