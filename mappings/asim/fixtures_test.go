@@ -82,6 +82,10 @@ func fixtureIncident() schema.Incident {
 			{ID: "al-1", RuleID: "kerberoasting-rc4-burst", Title: "Kerberoasting", Severity: schema.SeverityHigh, Technique: "T1558.003", Tactic: "TA0006", Timestamp: t0},
 			{ID: "al-2", RuleID: "pass-the-hash", Title: "Pass the hash", Severity: schema.SeverityMedium, Technique: "T1550.002", Tactic: "TA0008", Timestamp: t0.Add(time.Minute)},
 		},
+		Priority: []schema.IdentityPriority{{Identity: `CONTOSO\alice`, Score: 40, Percentile: 100, Factors: []schema.PriorityFactor{
+			{Kind: "alert", RuleID: "kerberoasting-rc4-burst", Title: "Kerberoasting", Severity: schema.SeverityHigh, Technique: "T1558.003", Count: 1, Points: 30, LastSeen: t0},
+			{Kind: "alert", RuleID: "pass-the-hash", Title: "Pass the hash", Severity: schema.SeverityMedium, Technique: "T1550.002", Count: 1, Points: 10, LastSeen: t0.Add(time.Minute)},
+		}}},
 	}
 }
 

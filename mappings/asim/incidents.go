@@ -37,6 +37,11 @@ type IncidentRow struct {
 	RuleIds           []string  `json:"RuleIds"`
 	FirstSeen         time.Time `json:"FirstSeen,omitzero"`
 	LastSeen          time.Time `json:"LastSeen,omitzero"`
+	// PriorityScore is the highest investigation priority score among the
+	// incident's identities; Priority lists them all (identity, score,
+	// percentile, factors), a dynamic array.
+	PriorityScore int                       `json:"PriorityScore"`
+	Priority      []schema.IdentityPriority `json:"Priority"`
 }
 
 // FromIncident maps an incident onto a CastellanIncidents_CL row. Array
@@ -65,6 +70,13 @@ func FromIncident(in *schema.Incident) IncidentRow {
 		RuleIds:           []string{},
 		FirstSeen:         in.FirstSeen.UTC(),
 		LastSeen:          in.LastSeen.UTC(),
+		Priority:          in.Priority,
+	}
+	if r.Priority == nil {
+		r.Priority = []schema.IdentityPriority{}
+	}
+	for _, p := range in.Priority {
+		r.PriorityScore = max(r.PriorityScore, p.Score)
 	}
 	for _, t := range in.Threat.Tactics {
 		r.Tactics = appendNonEmpty(r.Tactics, TacticName(t))
