@@ -282,6 +282,9 @@ func (s *Tailer) flush(b *batch) bool {
 func (s *Tailer) poll(first bool) bool {
 	paths, matched := s.glob()
 	b := &batch{events: make([]schema.Event, 0, min(s.cfg.BatchSize, 1024)), pos: map[string]position{}}
+	if !s.cfg.Follow && len(paths) > 1 {
+		return s.pollMerged(paths, b) // one pass over several files: in event-time order
+	}
 	for _, p := range paths {
 		if s.stopping() {
 			return false
@@ -466,30 +469,38 @@ func (s *Tailer) readFile(tf *tailFile, final bool, b *batch) bool {
 }
 
 func (s *Tailer) decodeLine(tf *tailFile, line []byte, tooLong bool, b *batch) {
+	if ev, ok := s.decodeRecord(tf, tf.line, line, tooLong); ok {
+		b.events = append(b.events, ev)
+	}
+}
+
+// decodeRecord decodes record n of tf; false when it gives no event (blank,
+// skipped, or bad: counted and kept for the file's report).
+func (s *Tailer) decodeRecord(tf *tailFile, n int64, line []byte, tooLong bool) (schema.Event, bool) {
 	var err error
 	if tooLong {
 		err = fmt.Errorf("%w: record longer than %d bytes", ErrTooLong, s.cfg.MaxRecordBytes)
 	} else {
 		line = trimLine(line)
 		if len(line) == 0 {
-			return
+			return schema.Event{}, false
 		}
 		var ev schema.Event
 		ev, err = s.decode(line)
 		switch {
 		case err == nil:
-			b.events = append(b.events, ev)
-			return
+			return ev, true
 		case errors.Is(err, ErrSkip):
 			s.set.Counters.Add(s.cSkipped, 1)
-			return
+			return schema.Event{}, false
 		}
 	}
 	s.set.Counters.Add(s.cErrors, 1)
 	if tf.badLines == 0 {
-		tf.firstBad, tf.firstErr = tf.line, err
+		tf.firstBad, tf.firstErr = n, err
 	}
 	tf.badLines++
+	return schema.Event{}, false
 }
 
 // reportBadLines logs one warning per file per poll.
