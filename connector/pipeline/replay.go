@@ -122,15 +122,8 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 			incidents[v.ID] = v
 		}
 	}
-	warned := 0
-	warn := func(format string, args ...any) {
-		if warned < maxWarnings {
-			fmt.Fprintf(o.Warn, format+"\n", args...)
-		} else if warned == maxWarnings {
-			fmt.Fprintln(o.Warn, "further problems are counted, not shown")
-		}
-		warned++
-	}
+	warnings := &warner{w: o.Warn}
+	warn := warnings.warnf
 	batch := make([]schema.Event, 0, o.BatchSize)
 	flush := func() {
 		if len(batch) == 0 {
@@ -146,87 +139,37 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 		}
 		batch = batch[:0]
 	}
-	for _, in := range files {
-		if err := ctx.Err(); err != nil {
-			return st, err
+	add := func(ev schema.Event) {
+		st.Events++
+		batch = append(batch, ev)
+		if len(batch) == o.BatchSize {
+			flush()
 		}
-		path := in.name
-		st.Files++
-		add := func(ev schema.Event) {
-			st.Events++
-			batch = append(batch, ev)
-			if len(batch) == o.BatchSize {
-				flush()
+	}
+	inputs, err := sniffInputs(files, &st, warn)
+	if err != nil {
+		return st, err
+	}
+	if len(inputs) > 1 {
+		// Several inputs (per-DC logs): one stream in event-time order.
+		err = mergeInputs(inputs, &st, add, warnings, func() error {
+			if writeErr != nil {
+				return fmt.Errorf("write output: %w", writeErr)
+			}
+			return ctx.Err()
+		})
+	} else {
+		for _, in := range inputs {
+			if err = ctx.Err(); err == nil {
+				err = readInput(in, &st, add, warn)
 			}
 		}
-		format, err := sniff(path)
-		if err != nil {
-			if in.fromDir {
-				st.Skipped++
-				warn("%v (skipped)", err)
-				continue
-			}
-			return st, err
-		}
-		switch format {
-		case FormatEVTX:
-			err = readEVTX(path, func(rec *windows.Record) {
-				st.Records++
-				add(windows.NormalizeOwned(rec, FormatEVTX))
-			}, func(d evtx.Damage) {
-				st.Damaged++
-				warn("%s: offset %d: damaged EVTX data skipped: %v", path, d.Offset, d.Err)
-			})
-		case FormatPcap:
-			var ps netsensor.Stats
-			ps, err = netsensor.ReadFile(path, func(ev schema.Event) {
-				st.Records++
-				add(ev)
-			}, netsensor.Options{})
-			st.Damaged += int(ps.Undecodable + ps.Dissect.Malformed)
-			if ps.Damage != "" {
-				warn("%s: %s", path, ps.Damage)
-			}
-		case FormatWinXML:
-			err = readRecords(path, windows.SplitXMLEvents, func(n int, rec []byte, tooLong bool) {
-				st.Lines++
-				ev, err := decodeBounded(rec, tooLong, func(b []byte) (schema.Event, error) { return windows.DecodeXMLEvent(b, FormatWinXML) })
-				if err != nil {
-					st.DecodeErrors++
-					warn("%s: event %d: %v", path, n, err)
-					return
-				}
-				add(ev)
-			})
-		case FormatEntra:
-			err = readRecords(path, nil, func(lineNo int, line []byte, tooLong bool) {
-				st.Lines++
-				ev, err := decodeBounded(line, tooLong, entra.FromAny)
-				if err != nil {
-					st.DecodeErrors++
-					warn("%s:%d: %v", path, lineNo, err)
-					return
-				}
-				add(ev)
-			})
-		default:
-			err = readRecords(path, nil, func(lineNo int, line []byte, tooLong bool) {
-				st.Lines++
-				ev, err := decodeBounded(line, tooLong, func(b []byte) (schema.Event, error) { return windows.DecodeJSONEvent(b, FormatWinJSON) })
-				if err != nil {
-					st.DecodeErrors++
-					warn("%s:%d: %v", path, lineNo, err)
-					return
-				}
-				add(ev)
-			})
-		}
-		if err != nil {
-			return st, err
-		}
-		if writeErr != nil {
-			return st, fmt.Errorf("write output: %w", writeErr)
-		}
+	}
+	if err != nil {
+		return st, err
+	}
+	if writeErr != nil {
+		return st, fmt.Errorf("write output: %w", writeErr)
 	}
 	flush()
 	proc.Flush(emit)
@@ -242,6 +185,114 @@ func Replay(ctx context.Context, proc *Processor, paths []string, o ReplayOption
 		return st, fmt.Errorf("write output: %w", writeErr)
 	}
 	return st, out.Flush()
+}
+
+// warner writes the first maxWarnings problems and counts the rest.
+type warner struct {
+	w io.Writer
+	n int
+}
+
+func (w *warner) warnf(format string, args ...any) {
+	if w.n < maxWarnings {
+		fmt.Fprintf(w.w, format+"\n", args...)
+		w.n++
+		return
+	}
+	w.count()
+}
+
+// count counts a problem without showing it.
+func (w *warner) count() {
+	if w.n == maxWarnings {
+		fmt.Fprintln(w.w, "further problems are counted, not shown")
+	}
+	w.n++
+}
+
+// sniffedInput is an input file and its format.
+type sniffedInput struct {
+	path, format string
+}
+
+// sniffInputs names each file's format, counting files; an unrecognized
+// file found in a directory is skipped with a warning, one named on the
+// command line is an error.
+func sniffInputs(files []input, st *ReplayStats, warn func(string, ...any)) ([]sniffedInput, error) {
+	out := make([]sniffedInput, 0, len(files))
+	for _, in := range files {
+		st.Files++
+		format, err := sniff(in.name)
+		if err != nil {
+			if in.fromDir {
+				st.Skipped++
+				warn("%v (skipped)", err)
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, sniffedInput{path: in.name, format: format})
+	}
+	return out, nil
+}
+
+// readInput reads one input file, calling add for each event in file order
+// and warn for each problem, and counting lines, records, damage and decode
+// errors in st. Bad lines and damaged records are counted, never fatal.
+func readInput(in sniffedInput, st *ReplayStats, add func(schema.Event), warn func(string, ...any)) error {
+	path := in.path
+	switch in.format {
+	case FormatEVTX:
+		return readEVTX(path, func(rec *windows.Record) {
+			st.Records++
+			add(windows.NormalizeOwned(rec, FormatEVTX))
+		}, func(d evtx.Damage) {
+			st.Damaged++
+			warn("%s: offset %d: damaged EVTX data skipped: %v", path, d.Offset, d.Err)
+		})
+	case FormatPcap:
+		ps, err := netsensor.ReadFile(path, func(ev schema.Event) {
+			st.Records++
+			add(ev)
+		}, netsensor.Options{})
+		st.Damaged += int(ps.Undecodable + ps.Dissect.Malformed)
+		if ps.Damage != "" {
+			warn("%s: %s", path, ps.Damage)
+		}
+		return err
+	case FormatWinXML:
+		return readRecords(path, windows.SplitXMLEvents, func(n int, rec []byte, tooLong bool) {
+			st.Lines++
+			ev, err := decodeBounded(rec, tooLong, func(b []byte) (schema.Event, error) { return windows.DecodeXMLEvent(b, FormatWinXML) })
+			if err != nil {
+				st.DecodeErrors++
+				warn("%s: event %d: %v", path, n, err)
+				return
+			}
+			add(ev)
+		})
+	case FormatEntra:
+		return readRecords(path, nil, func(lineNo int, line []byte, tooLong bool) {
+			st.Lines++
+			ev, err := decodeBounded(line, tooLong, entra.FromAny)
+			if err != nil {
+				st.DecodeErrors++
+				warn("%s:%d: %v", path, lineNo, err)
+				return
+			}
+			add(ev)
+		})
+	}
+	return readRecords(path, nil, func(lineNo int, line []byte, tooLong bool) {
+		st.Lines++
+		ev, err := decodeBounded(line, tooLong, func(b []byte) (schema.Event, error) { return windows.DecodeJSONEvent(b, FormatWinJSON) })
+		if err != nil {
+			st.DecodeErrors++
+			warn("%s:%d: %v", path, lineNo, err)
+			return
+		}
+		add(ev)
+	})
 }
 
 // FinalIncidents orders the latest version of each incident by first-seen,
