@@ -17,7 +17,12 @@ type view struct {
 	domainSID string
 	bySID     map[string]*principal
 	byDN      map[string]*principal // lower-case DN
+	byDNExact map[string]*principal // DN as written
 	dcHosts   map[string]bool       // lower-case host names (short and DNS) of DCs
+
+	// Memoized per SID: checks ask about the same principals many times.
+	tier0Memo, privMemo map[string]bool
+	groupsMemo          map[string][]string
 }
 
 // principal is a user, computer or group of the snapshot.
@@ -29,13 +34,15 @@ type principal struct {
 }
 
 func newView(s *directory.Snapshot, now time.Time) *view {
-	v := &view{s: s, now: now, domainSID: s.Domain.SID, bySID: map[string]*principal{}, byDN: map[string]*principal{}, dcHosts: map[string]bool{}}
+	v := &view{s: s, now: now, domainSID: s.Domain.SID, bySID: map[string]*principal{}, byDN: map[string]*principal{}, byDNExact: map[string]*principal{}, dcHosts: map[string]bool{},
+		tier0Memo: map[string]bool{}, privMemo: map[string]bool{}, groupsMemo: map[string][]string{}}
 	add := func(p *principal) {
 		if p.sid != "" {
 			v.bySID[p.sid] = p
 		}
 		if p.dn != "" {
 			v.byDN[strings.ToLower(p.dn)] = p
+			v.byDNExact[p.dn] = p
 		}
 	}
 	for i := range s.Users {
@@ -114,6 +121,19 @@ func (v *view) isTier0Direct(sid string) bool {
 
 // groupsOf returns the effective groups (SIDs) of a principal.
 func (v *view) groupsOf(p *principal) []string {
+	key := p.sid
+	if key == "" {
+		key = "dn:" + p.dn
+	}
+	if g, ok := v.groupsMemo[key]; ok {
+		return g
+	}
+	g := v.resolveGroups(p)
+	v.groupsMemo[key] = g
+	return g
+}
+
+func (v *view) resolveGroups(p *principal) []string {
 	var dns []string
 	switch {
 	case p.account != nil:
@@ -123,7 +143,11 @@ func (v *view) groupsOf(p *principal) []string {
 	}
 	out := make([]string, 0, len(dns))
 	for _, dn := range dns {
-		if g := v.byDN[strings.ToLower(dn)]; g != nil && g.sid != "" {
+		g := v.byDNExact[dn]
+		if g == nil {
+			g = v.byDN[strings.ToLower(dn)]
+		}
+		if g != nil && g.sid != "" {
 			out = append(out, g.sid)
 		}
 	}
@@ -133,19 +157,29 @@ func (v *view) groupsOf(p *principal) []string {
 // tier0 reports a SID that controls the domain: a tier-0 well-known
 // principal or group, or a member (through nesting) of one.
 func (v *view) tier0(sid string) bool {
-	if v.isTier0Direct(sid) {
-		return true
+	if r, ok := v.tier0Memo[sid]; ok {
+		return r
 	}
-	p := v.bySID[sid]
-	if p == nil {
-		return false
+	r := v.isTier0Direct(sid)
+	if p := v.bySID[sid]; !r && p != nil {
+		r = slices.ContainsFunc(v.groupsOf(p), v.isTier0Direct)
 	}
-	return slices.ContainsFunc(v.groupsOf(p), v.isTier0Direct)
+	v.tier0Memo[sid] = r
+	return r
 }
 
 // privileged reports a tier-0 SID or a member of a built-in operator group
 // (or of any group the snapshot marks privileged).
 func (v *view) privileged(sid string) bool {
+	if r, ok := v.privMemo[sid]; ok {
+		return r
+	}
+	r := v.privilegedUncached(sid)
+	v.privMemo[sid] = r
+	return r
+}
+
+func (v *view) privilegedUncached(sid string) bool {
 	if v.tier0(sid) || slices.Contains(operatorSIDs, sid) || v.s.PrivilegedSID(sid) {
 		return true
 	}
@@ -190,7 +224,7 @@ func (v *view) sensitive(a *directory.Account) bool {
 func (v *view) inGroup(a *directory.Account, sid string) bool {
 	p := v.bySID[a.SID]
 	if p == nil {
-		p = &principal{account: a}
+		p = &principal{sid: a.SID, dn: a.DN, account: a}
 	}
 	return slices.Contains(v.groupsOf(p), sid)
 }
