@@ -517,6 +517,10 @@ func FuzzMap(f *testing.F) {
 		check(FromRiskDetection(b))
 		check(FromRiskyUser(b))
 		check(FromDiagnosticRecord(b))
+		check(FromAny(b))
+		if ev, err := FromSignIn(b); err == nil && (ev.Cloud.Latitude < -90 || ev.Cloud.Latitude > 90 || ev.Cloud.Longitude < -180 || ev.Cloud.Longitude > 180) {
+			t.Fatalf("geo out of range: %v, %v", ev.Cloud.Latitude, ev.Cloud.Longitude)
+		}
 		if recs, err := SplitDiagnostic(b); err == nil {
 			for _, r := range recs {
 				check(FromDiagnosticRecord(r))
