@@ -46,6 +46,7 @@ func (b *Buffer) Feed(p []byte, frame FrameFunc, msg func([]byte)) {
 		return
 	}
 	data := p
+	need := 0
 	if len(b.buf) > 0 {
 		if !b.grow(len(b.buf) + len(p)) {
 			return
@@ -74,16 +75,22 @@ func (b *Buffer) Feed(p []byte, frame FrameFunc, msg func([]byte)) {
 			return
 		}
 		if n == 0 || n > len(data) {
+			need = n
 			break
 		}
 		msg(data[:n])
+		if b.broken {
+			return // msg gave up on the direction (Break released the buffer)
+		}
 		data = data[n:]
 	}
-	b.keep(data)
+	b.keep(data, need)
 }
 
-// keep stores the unframed rest (which may alias b.buf).
-func (b *Buffer) keep(rest []byte) {
+// keep stores the unframed rest (which may alias b.buf); need is the
+// length of the incomplete message when the framing knows it, so the
+// buffer is sized once instead of growing segment by segment.
+func (b *Buffer) keep(rest []byte, need int) {
 	if len(rest) == 0 {
 		b.release()
 		return
@@ -97,6 +104,9 @@ func (b *Buffer) keep(rest []byte) {
 		return
 	}
 	b.setLen(0)
+	if b.buf == nil {
+		b.buf = b.conv.Env.takeSpare(max(need, len(rest)))
+	}
 	b.buf = append(b.buf, rest...)
 	b.conv.Env.buffered += int64(len(rest))
 }
@@ -123,7 +133,37 @@ func (b *Buffer) setLen(n int) {
 
 func (b *Buffer) release() {
 	b.conv.Env.buffered -= int64(len(b.buf))
+	b.conv.Env.putSpare(b.buf)
 	b.buf = nil
+}
+
+// Spare buffers: at most maxSpare arrays of at most maxSpareCap bytes are
+// kept for reuse, so what the Env holds beyond its budget stays bounded
+// (4 MiB) whatever the number of conversations.
+const (
+	maxSpare    = 16
+	maxSpareCap = 256 << 10
+	minSpareCap = 4 << 10
+)
+
+// takeSpare returns an empty slice with room for n bytes: a spare array
+// when one is large enough, else a new one.
+func (e *Env) takeSpare(n int) []byte {
+	for i := len(e.spare) - 1; i >= 0; i-- {
+		if s := e.spare[i]; cap(s) >= n {
+			e.spare[i] = e.spare[len(e.spare)-1]
+			e.spare = e.spare[:len(e.spare)-1]
+			return s[:0]
+		}
+	}
+	return make([]byte, 0, max(n, minSpareCap))
+}
+
+// putSpare keeps a released array for reuse when there is room.
+func (e *Env) putSpare(b []byte) {
+	if c := cap(b); c >= minSpareCap && c <= maxSpareCap && len(e.spare) < maxSpare {
+		e.spare = append(e.spare, b[:0])
+	}
 }
 
 // Gap drops what is buffered and resumes framing at the next bytes.

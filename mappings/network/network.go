@@ -187,6 +187,9 @@ type Env struct {
 	Budget int64
 	// buffered is what Buffers hold now.
 	buffered int64
+	// spare holds released Buffer arrays for reuse (see Buffer.release):
+	// a message spanning many segments then costs no allocation.
+	spare [][]byte
 	// names are server host names learned from the traffic (NTLM
 	// CHALLENGE target info), by address.
 	names map[netip.Addr]string

@@ -1,6 +1,8 @@
 package network
 
 import (
+	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"testing"
 	"time"
@@ -91,3 +93,54 @@ type fake struct{ name string }
 func (f fake) Name() string           { return f.name }
 func (fake) Ports() []Port            { return []Port{{TCP, 99}} }
 func (fake) NewHandler(*Conv) Handler { return nil }
+
+// A message spanning many segments is reassembled intact, into a buffer
+// sized once from its framed length and reused for the next one: steady
+// state costs no allocation. A handler breaking the direction mid-Feed
+// stops the framing there.
+func TestBufferReuse(t *testing.T) {
+	env := NewEnv(nil, nil, 1<<20)
+	c := NewConv(Flow{Transport: TCP}, env)
+	b := c.NewBuffer(128 << 10)
+	frame := func(p []byte) (int, error) {
+		if len(p) < 4 {
+			return 0, nil
+		}
+		return 4 + int(binary.BigEndian.Uint32(p)), nil
+	}
+	want := make([]byte, 4+64<<10)
+	binary.BigEndian.PutUint32(want, 64<<10)
+	for i := 4; i < len(want); i++ {
+		want[i] = byte(i * 7)
+	}
+	var got int
+	msg := func(m []byte) {
+		if !bytes.Equal(m, want) {
+			t.Fatalf("message of %d bytes differs", len(m))
+		}
+		got++
+	}
+	feed := func() {
+		for off := 0; off < len(want); off += 1460 {
+			b.Feed(want[off:min(off+1460, len(want))], frame, msg)
+		}
+	}
+	feed()
+	if got != 1 || env.Buffered() != 0 {
+		t.Fatalf("%d messages, %d buffered", got, env.Buffered())
+	}
+	if allocs := testing.AllocsPerRun(20, feed); allocs != 0 {
+		t.Errorf("%.1f allocations per reassembled message, want 0", allocs)
+	}
+	if got != 22 {
+		t.Errorf("%d messages", got)
+	}
+	// Break inside msg: the second message of the same Feed is not framed.
+	b2 := c.NewBuffer(128 << 10)
+	n := 0
+	two := append(append([]byte(nil), 0, 0, 0, 1, 'a'), 0, 0, 0, 1, 'b')
+	b2.Feed(two, frame, func([]byte) { n++; b2.Break() })
+	if n != 1 || env.Buffered() != 0 {
+		t.Errorf("after Break: %d messages, %d buffered", n, env.Buffered())
+	}
+}

@@ -29,6 +29,34 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// BenchmarkCaptureFile is castellan's side of BenchmarkVsTshark alone
+// (for profiling: -cpuprofile), on one core.
+func BenchmarkCaptureFile(b *testing.B) {
+	path := os.Getenv("CASTELLAN_BENCH_PCAP")
+	if path == "" {
+		b.Skip("CASTELLAN_BENCH_PCAP is not set: set it to a pcap (castellan samples generate --format pcap --size 600MB --out DIR)")
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	b.SetBytes(fi.Size())
+	cpu0 := cpuTime()
+	var events, packets int64
+	for b.Loop() {
+		st, err := ReadFile(path, func(schema.Event) { events++ }, Options{})
+		if err != nil || st.Damage != "" {
+			b.Fatalf("read: %v %s", err, st.Damage)
+		}
+		packets += st.Packets
+	}
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(fi.Size())*8*float64(b.N)/cpu.Seconds()/1e9, "Gbit/s/core")
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+}
+
 // BenchmarkVsTshark compares castellan's full decode and dissection of the
 // capture named by CASTELLAN_BENCH_PCAP (make one with `castellan samples
 // generate --format pcap --size 600MB --out DIR`) with tshark filtering and
