@@ -163,7 +163,7 @@ func (p *Pipeline) RunPosture(ctx context.Context) (PostureResult, error) {
 	}
 	run := posture.Check(snap, posture.Options{})
 	res := PostureResult{Run: run, Snapshot: snap}
-	if res.Queued, err = p.ExportPosture(run); err != nil {
+	if res.Queued, err = p.ExportPosture(ctx, run); err != nil {
 		return res, err
 	}
 	p.opts.Counters.Add("posture_runs", 1)
@@ -178,7 +178,7 @@ func (p *Pipeline) RunPosture(ctx context.Context) (PostureResult, error) {
 	return res, nil
 }
 
-// PostureSinks are the sinks posture findings go to: posture.sinks, or
+// postureSinks are the sinks posture findings go to: posture.sinks, or
 // every sink whose selection takes findings.
 func (p *Pipeline) postureSinks() []*sinkRunner {
 	var out []*sinkRunner
@@ -196,7 +196,7 @@ func (p *Pipeline) postureSinks() []*sinkRunner {
 // its sink's encoder, and appends the run's score to the history — all in
 // one transaction, so a crash never leaves findings without their score or
 // the reverse. It returns the records queued per sink.
-func (p *Pipeline) ExportPosture(run posture.Run) (map[string]int, error) {
+func (p *Pipeline) ExportPosture(ctx context.Context, run posture.Run) (map[string]int, error) {
 	if p.store == nil {
 		return nil, errors.New("posture: pipeline not started")
 	}
@@ -226,7 +226,7 @@ func (p *Pipeline) ExportPosture(run posture.Run) (map[string]int, error) {
 			perSink[i] = append(perSink[i], *shared)
 		}
 	}
-	if err := p.waitForRoom(context.Background()); err != nil {
+	if err := p.waitForRoom(ctx); err != nil { // a full queue waits, but not past shutdown
 		return nil, err
 	}
 	p.mu.Lock()
