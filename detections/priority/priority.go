@@ -72,13 +72,16 @@ type identity struct {
 	Display string    `json:"display"`
 	Last    time.Time `json:"last"`
 	Alerts  []scored  `json:"alerts"`
+	score   int       // sum of the alerts' points
 }
 
 // Tracker holds the scored alerts per identity.
 type Tracker struct {
-	opts      Options
-	ids       map[string]*identity // correlation user key ("user:jdoe") → alerts
-	watermark time.Time
+	opts       Options
+	ids        map[string]*identity // correlation user key ("user:jdoe") → alerts
+	watermark  time.Time
+	lastExpire time.Time
+	sorted     []int // every identity's score, ascending; nil when stale
 }
 
 // New returns an empty tracker.
@@ -122,10 +125,18 @@ func (t *Tracker) Add(a schema.Alert) {
 		}
 		id.Alerts = append(id.Alerts, scored{ID: a.ID, RuleID: a.Rule.ID, Title: a.Rule.Title, Kind: factorKind(a.Rule.Kind),
 			Technique: a.Threat.Technique.ID, Severity: a.Severity, At: a.Timestamp})
+		id.score += Points(a.Severity)
 		if len(id.Alerts) > MaxAlertsPerIdentity {
-			sort.SliceStable(id.Alerts, func(i, j int) bool { return id.Alerts[i].At.Before(id.Alerts[j].At) })
-			id.Alerts = id.Alerts[len(id.Alerts)-MaxAlertsPerIdentity:]
+			oldest := 0
+			for i, s := range id.Alerts {
+				if s.At.Before(id.Alerts[oldest].At) {
+					oldest = i
+				}
+			}
+			id.score -= Points(id.Alerts[oldest].Severity)
+			id.Alerts = append(id.Alerts[:oldest], id.Alerts[oldest+1:]...)
 		}
+		t.sorted = nil
 		if a.Timestamp.After(id.Last) {
 			id.Last = a.Timestamp
 		}
@@ -166,30 +177,57 @@ func (t *Tracker) evict() {
 // expire drops alerts older than the window (event time) and identities
 // left without any.
 func (t *Tracker) expire() {
+	t.lastExpire = t.watermark
 	from := t.watermark.Add(-t.opts.Window)
 	for k, id := range t.ids {
+		if !anyBefore(id.Alerts, from) {
+			continue
+		}
 		kept := id.Alerts[:0]
+		id.score = 0
 		for _, s := range id.Alerts {
 			if !s.At.Before(from) {
 				kept = append(kept, s)
+				id.score += Points(s.Severity)
 			}
 		}
 		id.Alerts = kept
+		t.sorted = nil
 		if len(kept) == 0 {
 			delete(t.ids, k)
 		}
 	}
 }
 
-// scores returns every identity's priority (without percentile), expired
-// alerts dropped.
-func (t *Tracker) scores() map[string]schema.IdentityPriority {
-	t.expire()
-	out := make(map[string]schema.IdentityPriority, len(t.ids))
-	for k, id := range t.ids {
-		out[k] = explain(id)
+func anyBefore(ss []scored, from time.Time) bool {
+	for _, s := range ss {
+		if s.At.Before(from) {
+			return true
+		}
 	}
-	return out
+	return false
+}
+
+// expireDue expires at most once per minute of event time.
+func (t *Tracker) expireDue() {
+	if t.watermark.Sub(t.lastExpire) >= time.Minute {
+		t.expire()
+	}
+}
+
+// percentile is the share of identities scoring at most score, 0–100.
+func (t *Tracker) percentile(score int) int {
+	if t.sorted == nil {
+		t.sorted = make([]int, 0, len(t.ids))
+		for _, id := range t.ids {
+			t.sorted = append(t.sorted, id.score)
+		}
+		sort.Ints(t.sorted)
+	}
+	if len(t.sorted) == 0 {
+		return 0
+	}
+	return sort.SearchInts(t.sorted, score+1) * 100 / len(t.sorted)
 }
 
 // explain sums an identity's alerts into factors: one per rule, kind and
@@ -229,28 +267,14 @@ func explain(id *identity) schema.IdentityPriority {
 	return p
 }
 
-// percentiles fills each priority's percentile: the share of identities
-// scoring lower or equal, 0–100.
-func percentiles(all map[string]schema.IdentityPriority) {
-	scores := make([]int, 0, len(all))
-	for _, p := range all {
-		scores = append(scores, p.Score)
-	}
-	sort.Ints(scores)
-	for k, p := range all {
-		atOrBelow := sort.SearchInts(scores, p.Score+1)
-		p.Percentile = atOrBelow * 100 / len(scores)
-		all[k] = p
-	}
-}
-
 // Top returns the n identities with the highest scores (all when n <= 0),
 // highest first, with percentiles and factors.
 func (t *Tracker) Top(n int) []schema.IdentityPriority {
-	all := t.scores()
-	percentiles(all)
-	out := make([]schema.IdentityPriority, 0, len(all))
-	for _, p := range all {
+	t.expire()
+	out := make([]schema.IdentityPriority, 0, len(t.ids))
+	for _, id := range t.ids {
+		p := explain(id)
+		p.Percentile = t.percentile(p.Score)
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -272,12 +296,13 @@ func (t *Tracker) Annotate(incs []schema.Incident) {
 	if len(incs) == 0 {
 		return
 	}
-	all := t.scores()
-	percentiles(all)
+	t.expireDue()
 	for i := range incs {
 		var ps []schema.IdentityPriority
 		for _, u := range incs[i].Entities.Users {
-			if p, ok := all["user:"+shortName(u)]; ok {
+			if id, ok := t.ids["user:"+shortName(u)]; ok {
+				p := explain(id)
+				p.Percentile = t.percentile(p.Score)
 				ps = append(ps, p)
 			}
 		}
@@ -305,8 +330,12 @@ func (t *Tracker) Restore(data []byte) error {
 	}
 	t.watermark = s.Watermark
 	t.ids = map[string]*identity{}
+	t.sorted = nil
 	for k, id := range s.IDs {
 		if id != nil && strings.HasPrefix(k, "user:") {
+			for _, a := range id.Alerts {
+				id.score += Points(a.Severity)
+			}
 			t.ids[k] = id
 		}
 	}

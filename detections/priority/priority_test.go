@@ -99,3 +99,18 @@ func BenchmarkAdd(b *testing.B) {
 		tr.Add(as[i%len(as)])
 	}
 }
+
+// BenchmarkAnnotate scores 10,000 identities (3 alerts each) and annotates
+// one incident: the per-batch cost when incidents change.
+func BenchmarkAnnotate(b *testing.B) {
+	tr := New(Options{})
+	for i := range 30_000 {
+		tr.Add(alert(fmt.Sprint(i), fmt.Sprintf("r%d", i%7), "match", fmt.Sprintf("u%d", i%10_000), schema.SeverityHigh, time.Duration(i)*time.Second))
+	}
+	incs := []schema.Incident{{Entities: schema.Entities{Users: []string{"u1", "u2"}}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.Annotate(incs)
+	}
+}
