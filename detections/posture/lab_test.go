@@ -135,25 +135,24 @@ func TestSambaLabSeededMisconfigurations(t *testing.T) {
 		t.Errorf("MAQ evidence: %q", evidence["machine-account-quota "+strings.ToLower(snap.Domain.DN)])
 	}
 
-	// Clean baseline: the objects provisioned with the domain raise none
-	// of the seeded checks (objects other tests create concurrently are
-	// newer than the domain and are left alone).
-	seeded := map[string]bool{}
-	for dn := range want {
-		seeded[strings.ToLower(dn)] = true
-	}
+	// Clean baseline: the objects provisioned with the domain (RIDs up to
+	// 1102 on Samba: the built-in accounts, the DC, DnsAdmins and
+	// DnsUpdateProxy; every later object gets a higher RID) and well-known
+	// principals raise none of the seeded checks. Objects other tests create
+	// concurrently have higher RIDs and are left alone.
+	const lastProvisionedRID = 1102
 	baseline := func(entity string) bool {
-		var created time.Time
+		sid := ""
 		if u := snap.User(entity); u != nil {
-			created = u.WhenCreated
+			sid = u.SID
 		} else if c := snap.Computer(entity); c != nil {
-			created = c.WhenCreated
+			sid = c.SID
 		} else if g := snap.Group(entity); g != nil {
-			return !seeded[strings.ToLower(entity)]
+			sid = g.SID
 		} else {
-			return strings.HasPrefix(entity, "S-1-") || strings.Contains(entity, "(S-1-")
+			return strings.HasPrefix(entity, "S-1-") || strings.Contains(entity, "(S-1-") // a well-known principal
 		}
-		return !created.IsZero() && created.Sub(snap.Domain.WhenCreated) < 10*time.Minute
+		return directory.DomainOf(sid) != snap.Domain.SID || directory.RID(sid) <= lastProvisionedRID
 	}
 	for _, id := range []string{"unconstrained-delegation", "asrep-roastable", "password-not-required", "reversible-encryption", "des-enabled",
 		"kerberoastable-user", "kerberoastable-privileged", "dcsync-rights", "operator-group-members", "privileged-password-never-expires",
