@@ -494,30 +494,42 @@ var ruleSamples = []ruleSample{
 	// Zerologon: 30 NetrServerReqChallenge/NetrServerAuthenticate3 pairs
 	// with zeroed credentials (access denied until one succeeds), then
 	// NetrServerPasswordSet2 empties DC01's machine password.
-	sample("net-zerologon-netlogon-auth-burst", "positive", crafted(func(w *Writer) {
-		calls := []RPCCall{}
-		for i := 0; i < 30; i++ {
-			st := uint32(0xc0000022)
-			if i == 29 {
-				st = 0
-			}
-			calls = append(calls, RPCCall{Opnum: 4, ReqSize: 60, RespSize: 12}, RPCCall{Opnum: 26, ReqSize: 90, RespSize: 20, Status: st})
-		}
-		calls = append(calls, RPCCall{Opnum: 30, ReqSize: 600, RespSize: 16})
-		w.RPCOverTCP(cp(attacker), netip.AddrPortFrom(dc01, 49668), IfNetlogon, calls...)
-	})),
+	sample("net-zerologon-netlogon-auth-burst", "positive", crafted(zerologon)),
 	// Near misses: workstations setting up their secure channel (one
-	// challenge and authentication each, one retried after a failure) and
-	// a machine password change.
-	sample("net-zerologon-netlogon-auth-burst", "negative", crafted(func(w *Writer) {
-		for i := 0; i < 4; i++ {
-			calls := []RPCCall{{Opnum: 4, ReqSize: 60, RespSize: 12}, {Opnum: 26, ReqSize: 90, RespSize: 20}}
-			if i == 3 {
-				calls = append([]RPCCall{{Opnum: 4, ReqSize: 60, RespSize: 12}, {Opnum: 26, ReqSize: 90, RespSize: 20, Status: 0xc0000022}}, append(calls, RPCCall{Opnum: 30, ReqSize: 600, RespSize: 16})...)
-			}
-			w.RPCOverTCP(cp(ws(90+i)), netip.AddrPortFrom(dc01, 49668), IfNetlogon, calls...)
+	// challenge and authentication each, one retried after a failure and
+	// changing its machine password).
+	sample("net-zerologon-netlogon-auth-burst", "negative", crafted(secureChannels)),
+	// The exploit's password reset after the failed authentications.
+	sample("net-zerologon-password-set", "positive", crafted(zerologon)),
+	// Near misses: the same secure channels, with one password change
+	// after a single failed authentication.
+	sample("net-zerologon-password-set", "negative", crafted(secureChannels)),
+}
+
+// zerologon writes the CVE-2020-1472 exploit against DC01 over TCP.
+func zerologon(w *Writer) {
+	calls := []RPCCall{}
+	for i := 0; i < 30; i++ {
+		st := uint32(0xc0000022)
+		if i == 29 {
+			st = 0
 		}
-	})),
+		calls = append(calls, RPCCall{Opnum: 4, ReqSize: 60, RespSize: 12}, RPCCall{Opnum: 26, ReqSize: 90, RespSize: 20, Status: st})
+	}
+	calls = append(calls, RPCCall{Opnum: 30, ReqSize: 600, RespSize: 16})
+	w.RPCOverTCP(cp(attacker), netip.AddrPortFrom(dc01, 49668), IfNetlogon, calls...)
+}
+
+// secureChannels writes four workstations' Netlogon secure channel setup;
+// the last fails once, retries and changes its machine password.
+func secureChannels(w *Writer) {
+	for i := 0; i < 4; i++ {
+		calls := []RPCCall{{Opnum: 4, ReqSize: 60, RespSize: 12}, {Opnum: 26, ReqSize: 90, RespSize: 20}}
+		if i == 3 {
+			calls = append([]RPCCall{{Opnum: 4, ReqSize: 60, RespSize: 12}, {Opnum: 26, ReqSize: 90, RespSize: 20, Status: 0xc0000022}}, append(calls, RPCCall{Opnum: 30, ReqSize: 600, RespSize: 16})...)
+		}
+		w.RPCOverTCP(cp(ws(90+i)), netip.AddrPortFrom(dc01, 49668), IfNetlogon, calls...)
+	}
 }
 
 // build returns a sample's crafted capture (nil without crafted parts)
