@@ -135,10 +135,12 @@ EOF
 
 mkdir -p "$OUT"
 # capture NAME CMD...: record loopback traffic to the DC's RPC, SMB and DNS ports while CMD runs.
+# Samba's dynamic RPC endpoints are the first ports from 49152 up; a narrow range keeps other
+# clients' ephemeral ports (and the parallel tests' traffic) mostly out of the captures.
 capture() {
   local name=$1; shift
   local f="$OUT/$name.pcap"
-  tcpdump -i lo -s 0 -U -w "$f" 'port 53 or tcp port 135 or tcp port 445 or tcp portrange 49152-65535' >/dev/null 2>&1 &
+  tcpdump -i lo -s 0 -U -w "$f" 'port 53 or tcp port 135 or tcp port 445 or tcp portrange 49152-49199' >/dev/null 2>&1 &
   TCPDUMP_PID=$!
   sleep 1
   "$@" || true
