@@ -357,16 +357,19 @@ var ruleSamples = []ruleSample{
 		s.End()
 	})),
 
-	// DCSync: secretsdump from a workstation address pulls changes from
-	// DC01 over TCP (DRSBind, DRSCrackNames, DRSGetNCChanges).
-	sample("net-dcsync-non-dc", "positive", crafted(func(w *Writer) {
+	// DCSync: the recorded Samba-lab DRSGetNCChanges (after ept_map, on a
+	// dynamic port; 127.0.0.1 is not a DC of the sample estate), and
+	// secretsdump from a workstation address pulling changes from DC01
+	// over TCP (DRSBind, DRSCrackNames, DRSGetNCChanges).
+	sample("net-dcsync-non-dc", "positive", recorded("rpc-drsuapi-dcsync.pcap"), crafted(func(w *Writer) {
 		w.RPCOverTCP(cp(attacker), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
 			RPCCall{Opnum: 12, ReqSize: 120, RespSize: 200}, RPCCall{Opnum: 3, ReqSize: 180, RespSize: 9000},
 			RPCCall{Opnum: 3, ReqSize: 180, RespSize: 9000}, RPCCall{Opnum: 1, ReqSize: 24, RespSize: 28})
 	})),
-	// Near misses: DC02 replicating from DC01; an admin host resolving
-	// names with DRSCrackNames (the AD tools do) but not replicating.
-	sample("net-dcsync-non-dc", "negative", crafted(func(w *Writer) {
+	// Near misses: the recorded samba-tool drs showrepl (DRSGetReplInfo)
+	// and dnsserver calls; DC02 replicating from DC01; an admin host
+	// resolving names with DRSCrackNames but not replicating.
+	sample("net-dcsync-non-dc", "negative", recorded("rpc-tcp-admin.pcap"), crafted(func(w *Writer) {
 		w.RPCOverTCP(cp(dc02), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
 			RPCCall{Opnum: 3, ReqSize: 180, RespSize: 20000}, RPCCall{Opnum: 1, ReqSize: 24, RespSize: 28})
 		w.RPCOverTCP(cp(ws(80)), netip.AddrPortFrom(dc01, 49667), IfDRSUAPI, RPCCall{Opnum: 0, ReqSize: 60, RespSize: 80},
@@ -412,9 +415,11 @@ var ruleSamples = []ruleSample{
 		s.End()
 	})),
 
-	// SAMR reconnaissance: impacket samrdump / net group /domain style
-	// enumeration of domains, users, groups and members.
-	sample("net-samr-reconnaissance", "positive", crafted(func(w *Writer) {
+	// SAMR reconnaissance: the recorded rpcclient enumdomains,
+	// enumdomusers and enumdomgroups against the lab DC, and impacket
+	// samrdump / net group /domain style enumeration of domains, users,
+	// groups and members.
+	sample("net-samr-reconnaissance", "positive", recorded("rpc-smb-recon.pcap"), crafted(func(w *Writer) {
 		s := w.SMB(cp(attacker), netip.AddrPortFrom(dc01, 445))
 		s.Login("LAB", "alice", "WS0066", "DC01", false, StatusSuccess)
 		s.TreeConnect(`\\DC01\IPC$`)
@@ -436,9 +441,10 @@ var ruleSamples = []ruleSample{
 		s.End()
 	})),
 
-	// DNS zone transfer: AXFR of lab.test from a workstation (answered)
-	// and an IXFR from another (refused).
-	sample("net-dns-zone-transfer-non-dc", "positive", crafted(func(w *Writer) {
+	// DNS zone transfer: the recorded dig AXFR against the lab DC, an
+	// AXFR of lab.test from a workstation (answered) and an IXFR from
+	// another (refused).
+	sample("net-dns-zone-transfer-non-dc", "positive", recorded("dns-queries-axfr.pcap"), crafted(func(w *Writer) {
 		c := w.Dial(cp(attacker), netip.AddrPortFrom(dc01, 53))
 		c.Request(DNSTCP(DNSQuery(0x1001, "lab.test", DNSTypeAXFR)), DNSTCP(DNSResponse(0x1001, "lab.test", DNSTypeAXFR, RcodeNoError, 40)))
 		c.Close()
