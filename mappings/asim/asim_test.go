@@ -6,7 +6,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -136,7 +138,7 @@ func TestIncidentArraysNeverNull(t *testing.T) {
 func TestStreamFor(t *testing.T) {
 	for kind, want := range map[string]string{
 		schema.RecordEvent: EventsStream, schema.RecordAlert: AlertsStream, schema.RecordIncident: IncidentsStream,
-		schema.RecordFinding: FindingsStream, schema.RecordAction: "",
+		schema.RecordFinding: FindingsStream, schema.RecordAction: ActionsStream, "bogus": "",
 	} {
 		if got := StreamFor(kind); got != want {
 			t.Errorf("StreamFor(%s) = %q, want %q", kind, got, want)
@@ -155,5 +157,72 @@ func TestFromFinding(t *testing.T) {
 	passed := schema.Finding{ID: "fi-2", Timestamp: t0, AssessmentID: "guest-enabled", Status: "passed"}
 	if r := FromFinding(&passed); r.Entity != "" || r.Entities != nil || r.Severity != "Informational" {
 		t.Errorf("passed row %+v", r)
+	}
+}
+
+func TestActionRowsGolden(t *testing.T) {
+	acs := fixtureActions()
+	rows := make([]ActionRow, len(acs))
+	for i := range acs {
+		rows[i] = FromAction(&acs[i])
+	}
+	golden(t, "actions.golden.json", indent(t, rows))
+}
+
+func TestFromAction(t *testing.T) {
+	acs := fixtureActions()
+	cases := []struct {
+		name                               string
+		got                                ActionRow
+		user, userType, id, idType, upn    string
+		result, eventResult, incident, why string
+	}{
+		{"enforced AD", FromAction(&acs[0]), `CONTOSO\alice`, "Windows", "S-1-5-21-1-2-3-1104", "SID", "alice@contoso.com",
+			"succeeded", "Success", "in-1", ""},
+		{"dry-run Entra", FromAction(&acs[1]), "bob@contoso.com", "UPN", "6f1c2d3e-0000-4000-8000-000000000001", "AADID", "bob@contoso.com",
+			"simulated", "NA", "", "dry run: sessions would be revoked"},
+		{"refused", FromAction(&acs[2]), "krbtgt", "Simple", "", "", "", "refused", "Failure", "", "krbtgt is protected"},
+	}
+	for i, c := range cases {
+		r, a := c.got, acs[i]
+		if r.EventId != a.ID || r.ActionType != a.Type || r.Mode != a.Mode || r.Trigger != a.Trigger ||
+			r.Before != a.Before || r.After != a.After || r.EventProduct != Product || r.EventVendor != Vendor {
+			t.Errorf("%s: row %+v", c.name, r)
+		}
+		if !r.TimeGenerated.Equal(a.Timestamp) || r.TimeGenerated.Location() != time.UTC {
+			t.Errorf("%s: TimeGenerated %v, want %v in UTC", c.name, r.TimeGenerated, a.Timestamp)
+		}
+		if r.TargetUsername != c.user || r.TargetUsernameType != c.userType || r.TargetUserId != c.id ||
+			r.TargetUserIdType != c.idType || r.TargetUserUpn != c.upn {
+			t.Errorf("%s: target %q %q %q %q %q", c.name, r.TargetUsername, r.TargetUsernameType, r.TargetUserId, r.TargetUserIdType, r.TargetUserUpn)
+		}
+		if r.Result != c.result || r.EventResult != c.eventResult || r.IncidentId != c.incident || r.Reason != c.why {
+			t.Errorf("%s: result %q/%q incident %q reason %q", c.name, r.Result, r.EventResult, r.IncidentId, r.Reason)
+		}
+	}
+	if got := actionResult("failed"); got != "Failure" {
+		t.Errorf("failed → %q", got)
+	}
+}
+
+// An action row carries no column beyond the audit record: nothing of the
+// target's session, tags or machine flags, which the row does not need.
+func TestActionRowColumns(t *testing.T) {
+	want := []string{"TimeGenerated", "EventId", "EventProduct", "EventVendor", "ActionType", "Mode", "Trigger", "IncidentId",
+		"TargetUsername", "TargetUsernameType", "TargetUserId", "TargetUserIdType", "TargetUserUpn",
+		"Result", "EventResult", "Reason", "Before", "After"}
+	var got []string
+	for _, tb := range Tables() {
+		if tb.Name == ActionsTable {
+			if tb.Stream != ActionsStream || tb.Kind != schema.RecordAction {
+				t.Errorf("table %+v", tb)
+			}
+			for _, c := range tb.Columns {
+				got = append(got, c.Name)
+			}
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("columns %v, want %v", got, want)
 	}
 }

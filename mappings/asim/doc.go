@@ -1,6 +1,6 @@
 // Package asim turns Castellan records into rows for Microsoft Sentinel
 // custom tables, and holds the Azure artefacts a user deploys to receive
-// them (deploy/): an ARM template creating the four tables, a Data
+// them (deploy/): an ARM template creating the five tables, a Data
 // Collection Endpoint and a Data Collection Rule, and a Sentinel scheduled
 // analytics rule that turns incident rows into Sentinel incidents.
 //
@@ -10,6 +10,7 @@
 //	CastellanAlerts_CL     Custom-CastellanAlerts     AlertRow
 //	CastellanIncidents_CL  Custom-CastellanIncidents  IncidentRow
 //	CastellanFindings_CL   Custom-CastellanFindings   FindingRow (identity posture findings)
+//	CastellanActions_CL    Custom-CastellanActions    ActionRow (response action audit records)
 //
 // Every row carries EventId, the record's stable id. Log Analytics does not
 // deduplicate, so a retried upload may store a row twice; queries take one

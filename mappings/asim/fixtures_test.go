@@ -99,3 +99,25 @@ func fixtureFinding() schema.Finding {
 			Technique: schema.Technique{ID: "T1558", Name: "Steal or Forge Kerberos Tickets"}},
 	}
 }
+
+// fixtureActions are response actions that together fill every ActionRow
+// column: an enforced AD disable on a SID-named account, a dry-run Entra
+// session revocation on a UPN-only account, and a refused action.
+func fixtureActions() []schema.Action {
+	return []schema.Action{
+		{
+			ID: "ac-1", Timestamp: t0.Add(20 * time.Minute).In(time.FixedZone("CET", 3600)), Type: "disable_user", Mode: "enforce",
+			Trigger: "operator:jdoe", IncidentID: "in-1", Target: fullUser("alice"), Result: "succeeded",
+			Before: `{"disabled":false,"userAccountControl":512}`, After: `{"disabled":true,"userAccountControl":514}`,
+		},
+		{
+			ID: "ac-2", Timestamp: t0.Add(21 * time.Minute), Type: "revoke_sessions", Mode: "dry_run", Trigger: "kerberoasting",
+			Target: schema.User{UPN: "bob@contoso.com", ID: "6f1c2d3e-0000-4000-8000-000000000001"}, Result: "simulated",
+			Reason: "dry run: sessions would be revoked",
+		},
+		{
+			ID: "ac-3", Timestamp: t0.Add(22 * time.Minute), Type: "disable_user", Mode: "enforce", Trigger: "operator:jdoe",
+			Target: schema.User{Name: "krbtgt"}, Result: "refused", Reason: "krbtgt is protected",
+		},
+	}
+}

@@ -21,6 +21,7 @@ const (
 	AlertsTable    = "CastellanAlerts_CL"
 	IncidentsTable = "CastellanIncidents_CL"
 	FindingsTable  = "CastellanFindings_CL"
+	ActionsTable   = "CastellanActions_CL"
 )
 
 // Stream names declared in the Data Collection Rule (the {streamName} of the
@@ -30,6 +31,7 @@ const (
 	AlertsStream    = "Custom-CastellanAlerts"
 	IncidentsStream = "Custom-CastellanIncidents"
 	FindingsStream  = "Custom-CastellanFindings"
+	ActionsStream   = "Custom-CastellanActions"
 )
 
 // Column is one column of a table or stream declaration. Type is a Log
@@ -44,11 +46,11 @@ type Column struct {
 type Table struct {
 	Name    string
 	Stream  string
-	Kind    string // schema.RecordEvent, RecordAlert or RecordIncident
+	Kind    string // a schema.Record* kind
 	Columns []Column
 }
 
-// Tables lists the four tables with their columns, derived from the row
+// Tables lists the five tables with their columns, derived from the row
 // types, in declaration order.
 func Tables() []Table {
 	return []Table{
@@ -56,11 +58,12 @@ func Tables() []Table {
 		{Name: AlertsTable, Stream: AlertsStream, Kind: schema.RecordAlert, Columns: columnsOf(reflect.TypeFor[AlertRow]())},
 		{Name: IncidentsTable, Stream: IncidentsStream, Kind: schema.RecordIncident, Columns: columnsOf(reflect.TypeFor[IncidentRow]())},
 		{Name: FindingsTable, Stream: FindingsStream, Kind: schema.RecordFinding, Columns: columnsOf(reflect.TypeFor[FindingRow]())},
+		{Name: ActionsTable, Stream: ActionsStream, Kind: schema.RecordAction, Columns: columnsOf(reflect.TypeFor[ActionRow]())},
 	}
 }
 
 // StreamFor returns the default stream of a record kind, or "" when the kind
-// has no table (actions).
+// has no table.
 func StreamFor(kind string) string {
 	for _, t := range Tables() {
 		if t.Kind == kind {
