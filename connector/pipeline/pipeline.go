@@ -418,12 +418,16 @@ func (p *Pipeline) flushProcessor() error {
 	return p.consume(context.Background(), "", component.Batch{}, true)
 }
 
-// SourcesDone closes when every source is one-shot and has finished.
+// SourcesDone closes when every source is one-shot and has finished, and
+// no posture schedule is running.
 func (p *Pipeline) SourcesDone() <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		for _, s := range p.sources {
 			<-s.src.Done()
+		}
+		if p.posture != nil {
+			<-p.posture.done // a posture schedule keeps the daemon up
 		}
 		close(done)
 	}()

@@ -520,3 +520,34 @@ posture:
 		t.Fatalf("posture.entra decoded as %T", cfg.Posture.Entra)
 	}
 }
+
+// A daemon with a posture schedule and no (or only one-shot) sources stays
+// up for the schedule instead of exiting when its input is done.
+func TestPostureScheduleKeepsTheDaemonUp(t *testing.T) {
+	dir := t.TempDir()
+	cfg := postureConfig(t, dir, "  stdout: {}")
+	cfg.Posture.Schedule = "0 3 * * *"
+	p, err := New(cfg, Options{Logger: quietLog(), Stdout: io.Discard, PostureCollect: func(context.Context, config.Posture) (*directory.Snapshot, error) {
+		return postureSnapshot(time.Now()), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, 5*time.Second) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the daemon exited with nothing to read: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the daemon did not stop")
+	}
+}
