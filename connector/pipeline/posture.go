@@ -166,6 +166,11 @@ func (p *Pipeline) RunPosture(ctx context.Context) (PostureResult, error) {
 	if res.Queued, err = p.ExportPosture(ctx, run); err != nil {
 		return res, err
 	}
+	if total := sumValues(res.Queued); total == 0 && len(run.Failed()) > 0 {
+		// Not a silent drop: the sinks' selections exclude findings.
+		p.opts.Counters.Add("posture_findings_unexported", int64(len(run.Failed())))
+		p.log.Warn("no posture sink takes findings; add finding to a sink's kinds or list sinks in posture.sinks", "findings", len(run.Failed()))
+	}
 	p.opts.Counters.Add("posture_runs", 1)
 	p.opts.Counters.Add("posture_findings", int64(len(run.Failed())))
 	if path := p.cfg.Posture.Report; path != "" {
@@ -322,4 +327,12 @@ func PostureOnlyConfig(cfg *config.Config) (*config.Config, error) {
 		return nil, errors.New("posture: no sink to export findings to")
 	}
 	return &c, nil
+}
+
+func sumValues(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -551,3 +551,28 @@ func TestPostureScheduleKeepsTheDaemonUp(t *testing.T) {
 		t.Fatal("the daemon did not stop")
 	}
 }
+
+func TestPostureWarnsWhenNoSinkTakesFindings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := postureConfig(t, dir, "  stdout: { kinds: [alert] }")
+	p, err := New(cfg, Options{Logger: quietLog(), Stdout: io.Discard, PostureCollect: func(context.Context, config.Posture) (*directory.Snapshot, error) {
+		return postureSnapshot(time.Now()), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	res, err := p.RunPosture(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued["stdout"] != 0 || p.Counters().Get("posture_findings_unexported").Load() != 2 {
+		t.Errorf("queued %v, unexported %d", res.Queued, p.Counters().Get("posture_findings_unexported").Load())
+	}
+	if h, _ := p.PostureHistory(0); len(h) != 1 {
+		t.Errorf("history %d points: the score is kept even when no sink takes findings", len(h))
+	}
+}
