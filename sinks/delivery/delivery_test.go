@@ -214,6 +214,9 @@ func TestSelection(t *testing.T) {
 		{Selection{Kinds: []string{"event"}}, schema.RecordEvent, 0, true},
 		{Selection{MinSeverity: "high"}, schema.RecordAlert, schema.SeverityMedium, false},
 		{Selection{MinSeverity: "high"}, schema.RecordIncident, schema.SeverityCritical, true},
+		{Selection{MinSeverity: "low"}, schema.RecordAction, schema.SeverityInformational, true},
+		{Selection{MinSeverity: "low"}, schema.RecordFinding, schema.SeverityInformational, false},
+		{Selection{Kinds: []string{"alert"}, MinSeverity: "low"}, schema.RecordAction, schema.SeverityInformational, false},
 	}
 	for i, c := range cases {
 		if got := c.sel.Takes(c.kind, c.sev); got != c.want {

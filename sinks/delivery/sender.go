@@ -54,6 +54,8 @@ func (s Selection) Validate() error {
 
 // Takes reports whether a record of this kind and severity goes to the sink.
 // Events carry no severity and are only taken when listed explicitly.
+// Events and response actions (audit records, informational by nature) are
+// never filtered by MinSeverity: a floor would drop every action.
 func (s Selection) Takes(kind string, sev schema.Severity) bool {
 	kinds := s.Kinds
 	if len(kinds) == 0 {
@@ -69,7 +71,7 @@ func (s Selection) Takes(kind string, sev schema.Severity) bool {
 	if !found {
 		return false
 	}
-	if kind == schema.RecordEvent || s.MinSeverity == "" {
+	if kind == schema.RecordEvent || kind == schema.RecordAction || s.MinSeverity == "" {
 		return true
 	}
 	floor, _ := schema.ParseSeverity(s.MinSeverity)
