@@ -81,7 +81,7 @@ func BenchmarkIdentitiesEnrich(b *testing.B) {
 	onPrem := schema.Event{Event: schema.EventMeta{Kind: schema.KindLogon, Dataset: "winjson"},
 		User: schema.User{Name: "jdoe", Domain: "LAB", ID: "S-1-5-21-9-9-9-1001"}}
 	cloud := schema.Event{Event: schema.EventMeta{Kind: schema.KindCloudSignin, Dataset: entra.Dataset},
-		User: schema.User{Name: "sql.service", Domain: "lab.test", UPN: "sql.service@lab.test", ID: "obj-1"},
+		User:  schema.User{Name: "sql.service", Domain: "lab.test", UPN: "sql.service@lab.test", ID: "obj-1"},
 		Cloud: schema.Cloud{OnPremSID: "S-1-5-21-9-9-9-1105"}, Original: map[string]string{}}
 	b.Run("on-prem", func(b *testing.B) {
 		b.ReportAllocs()
