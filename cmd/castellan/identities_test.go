@@ -71,6 +71,16 @@ func TestIdentitiesTopFromReplay(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(text), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "RANK") || !strings.Contains(lines[1], first.Identity) {
 		t.Errorf("table:\n%s", text)
 	}
+	// A static identity mapping is loaded (and a broken one reported).
+	ids := filepath.Join(t.TempDir(), "ids.yaml")
+	os.WriteFile(ids, []byte("users:\n  - { upn: "+man.Attacker.CompromisedUser+"@corp.example, on_prem_sid: S-1-5-21-1-2-3-1105, sam_account_name: "+man.Attacker.CompromisedUser+", domain: CORP }\n"), 0o600)
+	if _, _, err := execute(t, "identities", "top", "--replay", dir, "--identities", ids); err != nil {
+		t.Errorf("with a mapping file: %v", err)
+	}
+	os.WriteFile(ids, []byte("users:\n  - { upn: x@corp.example }\n"), 0o600)
+	if _, _, err := execute(t, "identities", "top", "--replay", dir, "--identities", ids); err == nil || !strings.Contains(err.Error(), "detections.identities") {
+		t.Errorf("broken mapping file: %v", err)
+	}
 	if _, _, err := execute(t, "identities", "top"); exitCode(err) != 2 {
 		t.Errorf("no source: exit %d", exitCode(err))
 	}
