@@ -143,7 +143,11 @@ func printIncidents(out io.Writer, incidents []schema.Incident) {
 		for _, t := range inc.Threat.Techniques {
 			techniques = append(techniques, t.ID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", inc.ID[:12], inc.Severity, correlate.Primary(inc), len(inc.Alerts),
+		identity := correlate.Primary(inc)
+		if len(inc.Priority) > 0 { // the identity most at risk
+			identity = inc.Priority[0].Identity
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", inc.ID[:12], inc.Severity, identity, len(inc.Alerts),
 			strings.Join(tactics, ", "), strings.Join(techniques, ", "),
 			inc.FirstSeen.UTC().Format("2006-01-02 15:04:05"), inc.LastSeen.UTC().Format("15:04:05"))
 	}
