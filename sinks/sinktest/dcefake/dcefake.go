@@ -32,7 +32,8 @@ const (
 )
 
 // Options configures the double. The zero value serves RuleID with the
-// three Castellan streams of mappings/asim and accepts Token.
+// Castellan streams of mappings/asim (one per table of asim.Tables: events,
+// alerts, incidents, findings, actions) and accepts Token.
 type Options struct {
 	RuleID string
 	// Streams maps stream names to their declared columns; default the
