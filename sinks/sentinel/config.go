@@ -79,6 +79,7 @@ type Streams struct {
 	Alerts    string `yaml:"alerts"`
 	Incidents string `yaml:"incidents"`
 	Findings  string `yaml:"findings"`
+	Actions   string `yaml:"actions"`
 }
 
 // Auth is the Entra ID identity the sink uses. It needs the Monitoring
@@ -108,7 +109,10 @@ type Auth struct {
 // cloud, 1,000,000-byte calls, a 30 s timeout, alerts and incidents.
 func NewDefaultConfig() *Config {
 	return &Config{
-		Streams:                  Streams{Events: asim.EventsStream, Alerts: asim.AlertsStream, Incidents: asim.IncidentsStream, Findings: asim.FindingsStream},
+		Streams: Streams{
+			Events: asim.EventsStream, Alerts: asim.AlertsStream, Incidents: asim.IncidentsStream,
+			Findings: asim.FindingsStream, Actions: asim.ActionsStream,
+		},
 		Cloud:                    CloudPublic,
 		MaxCallBytes:             DefaultMaxCallBytes,
 		MaxUncompressedCallBytes: DefaultMaxUncompressedCallBytes,
@@ -137,7 +141,7 @@ func (c *Config) Validate() error {
 	case !ruleIDPattern.MatchString(c.RuleID):
 		add("rule_id: %q is not a DCR immutable id (dcr- and 32 lower-case hex digits; not the ARM resource id)", c.RuleID)
 	}
-	for _, s := range []struct{ key, v string }{{"events", c.Streams.Events}, {"alerts", c.Streams.Alerts}, {"incidents", c.Streams.Incidents}, {"findings", c.Streams.Findings}} {
+	for _, s := range []struct{ key, v string }{{"events", c.Streams.Events}, {"alerts", c.Streams.Alerts}, {"incidents", c.Streams.Incidents}, {"findings", c.Streams.Findings}, {"actions", c.Streams.Actions}} {
 		if !strings.HasPrefix(s.v, "Custom-") || len(s.v) == len("Custom-") {
 			add("streams.%s: %q must name a DCR stream declaration starting with Custom-", s.key, s.v)
 		}
@@ -160,13 +164,8 @@ func (c *Config) Validate() error {
 	if err := c.Select.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	for _, k := range c.Select.Kinds {
-		if k == schema.RecordAction {
-			add("kinds: %s records have no Sentinel table yet (use event, alert, incident, finding)", k)
-		}
-	}
 	if len(c.Select.Kinds) == 0 {
-		add("kinds: required for sentinel (event, alert, incident, finding); actions have no table yet")
+		add("kinds: required for sentinel (event, alert, incident, finding, action)")
 	}
 	return errors.Join(errs...)
 }

@@ -60,7 +60,8 @@ func TestValidate(t *testing.T) {
 		{"call bytes over the service limit", func(c *Config) { c.MaxCallBytes = 2 << 20 }, []string{"max_call_bytes:"}},
 		{"uncompressed cap", func(c *Config) { c.MaxUncompressedCallBytes = 100 }, []string{"max_uncompressed_call_bytes:"}},
 		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, []string{"timeout:"}},
-		{"actions have no table", func(c *Config) { c.Select.Kinds = []string{"alert", "action"} }, []string{"kinds: action records have no Sentinel table"}},
+		{"actions stream without Custom-", func(c *Config) { c.Streams.Actions = "" }, []string{"streams.actions:"}},
+		{"unknown kind", func(c *Config) { c.Select.Kinds = []string{"alert", "actions"} }, []string{"kinds: unknown record kind \"actions\""}},
 		{"no kinds", func(c *Config) { c.Select.Kinds = nil }, []string{"kinds: required"}},
 		{"bad severity", func(c *Config) { c.Select.MinSeverity = "dire" }, []string{"min_severity:"}},
 	}
@@ -78,6 +79,11 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+	every := validConfig()
+	every.Select.Kinds = []string{"event", "alert", "incident", "finding", "action"}
+	if err := every.Validate(); err != nil {
+		t.Errorf("every kind: %v", err)
 	}
 	for _, a := range []Auth{
 		{Method: AuthClientCertificate, TenantID: "t", ClientID: "c", CertificateFile: "/etc/cert.pem"},
@@ -100,8 +106,9 @@ endpoint: https://dce.westeurope-1.ingest.monitor.azure.com
 rule_id: ` + validRule + `
 cloud: usgov
 auth: { method: client_secret, tenant_id: t, client_id: c, client_secret: hush }
-kinds: [event, alert, incident]
+kinds: [event, alert, incident, action]
 min_severity: medium
+streams: { actions: Custom-MyActions }
 `
 	c := NewDefaultConfig()
 	dec := yaml.NewDecoder(strings.NewReader(src))
@@ -112,7 +119,8 @@ min_severity: medium
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Auth.ClientSecret.Value() != "hush" || c.Cloud != CloudUSGov || len(c.Select.Kinds) != 3 || c.Streams.Alerts != "Custom-CastellanAlerts" {
+	if c.Auth.ClientSecret.Value() != "hush" || c.Cloud != CloudUSGov || len(c.Select.Kinds) != 4 || c.Streams.Alerts != "Custom-CastellanAlerts" ||
+		c.Streams.Actions != "Custom-MyActions" || c.Streams.Findings != "Custom-CastellanFindings" {
 		t.Errorf("decoded %+v", c)
 	}
 }

@@ -1,14 +1,16 @@
 // Package sentinel is the Microsoft Sentinel sink: it writes Castellan
-// records as rows of three custom tables (mappings/asim) through the Azure
-// Monitor Logs Ingestion API, with the azlogs client, to a Data Collection
-// Endpoint and Rule deployed from mappings/asim/deploy.
+// records as rows of custom tables, one per record kind (mappings/asim:
+// events, alerts, incidents, posture findings, response actions), through
+// the Azure Monitor Logs Ingestion API, with the azlogs client, to a Data
+// Collection Endpoint and Rule deployed from mappings/asim/deploy.
 //
 // Push groups a batch by record kind into its stream, turns each record
-// into a row (asim.FromEvent, FromAlert, FromIncident), and packs the rows
-// greedily into gzip-compressed JSON arrays that stay within MaxCallBytes
-// on the wire (the service's 1 MiB limit applies to the raw, compressed
-// body). Each array is one Upload call; the Go client neither chunks nor
-// compresses, so the sink does both. Uploads of one Push run in order.
+// into a row (asim.FromEvent, FromAlert, FromIncident, FromFinding,
+// FromAction), and packs the rows greedily into gzip-compressed JSON arrays
+// that stay within MaxCallBytes on the wire (the service's 1 MiB limit
+// applies to the raw, compressed body). Each array is one Upload call; the
+// Go client neither chunks nor compresses, so the sink does both. Uploads
+// of one Push run in order.
 //
 // Outcomes are classified for delivery.Sender: 413 is TooLarge (the sender
 // splits); 429 and 503 are Throttled with the Retry-After the service

@@ -21,9 +21,8 @@ const Format = "asim/1"
 var rowEncoders = sync.Pool{New: func() any { return new(rowEncoder) }}
 
 // Encode maps a record onto its table row once, when it is queued, so Push
-// only packs bytes. EventId stays the record id. Records of kinds without a
-// table (actions) are queued as schema JSON, which Push
-// dead-letters as before.
+// only packs bytes. EventId stays the record id. Records of a kind without
+// a table (none today) are queued as schema JSON, which Push dead-letters.
 func Encode(r schema.Record) (delivery.Item, error) {
 	row, ok := asimRow(r)
 	if !ok {
@@ -58,6 +57,10 @@ func asimRow(r schema.Record) (row any, ok bool) {
 		return asim.FromFinding(&v), true
 	case *schema.Finding:
 		return asim.FromFinding(v), true
+	case schema.Action:
+		return asim.FromAction(&v), true
+	case *schema.Action:
+		return asim.FromAction(v), true
 	}
 	return nil, false
 }
@@ -113,6 +116,12 @@ func (e *rowEncoder) encode(it *delivery.Item) ([]byte, error) {
 			return nil, err
 		}
 		row = asim.FromFinding(&f)
+	case schema.RecordAction:
+		var a schema.Action
+		if err := json.Unmarshal(it.Body, &a); err != nil {
+			return nil, err
+		}
+		row = asim.FromAction(&a)
 	default:
 		return nil, fmt.Errorf("no Sentinel table for %s records", it.Kind)
 	}

@@ -127,7 +127,8 @@ func TestEncodeRowRejectsBadBodies(t *testing.T) {
 	for _, it := range []delivery.Item{
 		{Kind: "alert", ID: "x", Body: []byte(`{"severity":"apocalyptic"}`)},
 		{Kind: "finding", ID: "y", Body: []byte(`{"severity":"dire"}`)},
-		{Kind: "action", ID: "z", Body: []byte(`{}`)},
+		{Kind: "action", ID: "z", Body: []byte(`{"@timestamp":"yesterday"}`)},
+		{Kind: "posture_snapshot", ID: "w", Body: []byte(`{}`)},
 	} {
 		if _, err := encodeRow(&it); err == nil {
 			t.Errorf("%s: encoded", it.Kind)
@@ -144,7 +145,10 @@ func TestEncodeMatchesRowOfQueuedRecord(t *testing.T) {
 		User:  schema.User{Name: "alice", Domain: "CONTOSO", Tags: []string{"sensitive"}}, Original: map[string]string{"Status": "0xc000006d", "Note": "a<b>&c"}}
 	fi := schema.Finding{ID: "fi1", Timestamp: ev.Timestamp, AssessmentID: "asrep-roastable", Title: "AS-REP", Severity: schema.SeverityHigh,
 		Status: "failed", Evidence: "userAccountControl 0x400000 (DONT_REQ_PREAUTH) on CN=a<b>", Entities: []string{"CN=a<b>"}}
-	recs := []schema.Record{ev, sinktest.Alerts(3)[2], sinktest.Incidents(1)[0], fi}
+	ac := schema.Action{ID: "ac1", Timestamp: ev.Timestamp, Type: "disable_user", Mode: "enforce", Trigger: "operator:<ops>",
+		IncidentID: "in1", Target: schema.User{Name: "alice", Domain: "CONTOSO", ID: "S-1-5-21-1-2-3-1104", UPN: "alice@contoso.com"},
+		Result: "succeeded", Before: `{"disabled":false}`, After: `{"disabled":true}`}
+	recs := []schema.Record{ev, sinktest.Alerts(3)[2], sinktest.Incidents(1)[0], fi, ac, &ac}
 	for _, r := range recs {
 		legacy, err := delivery.NewItem(r)
 		if err != nil {
@@ -166,11 +170,21 @@ func TestEncodeMatchesRowOfQueuedRecord(t *testing.T) {
 			t.Errorf("%s: encoded at enqueue\n%s\nqueued as schema JSON\n%s (%v)", r.RecordKind(), got, want, err)
 		}
 	}
-	f, err := Encode(schema.Action{ID: "a1"})
-	if err != nil || f.Format != delivery.FormatRecord || f.Kind != schema.RecordAction {
-		t.Errorf("action: %+v, %v", f, err)
+	f, err := Encode(otherRecord{ID: "o1"})
+	if err != nil || f.Format != delivery.FormatRecord || f.Kind != "posture_snapshot" {
+		t.Errorf("kind without a table: %+v, %v", f, err)
 	}
 	if _, err := encodeRow(&delivery.Item{Kind: "alert", ID: "x", Format: "hec/1", Body: []byte(`{}`)}); err == nil {
 		t.Error("a foreign format must fail")
 	}
 }
+
+// otherRecord is a record of a kind Sentinel has no table for (every kind
+// Castellan has today has one).
+type otherRecord struct {
+	ID string `json:"id"`
+}
+
+func (o otherRecord) RecordKind() string              { return "posture_snapshot" }
+func (o otherRecord) RecordID() string                { return o.ID }
+func (o otherRecord) RecordSeverity() schema.Severity { return schema.SeverityInformational }

@@ -78,6 +78,7 @@ func NewWithCredential(cfg *Config, cred azcore.TokenCredential, opts azcore.Cli
 		schema.RecordAlert:    c.Streams.Alerts,
 		schema.RecordIncident: c.Streams.Incidents,
 		schema.RecordFinding:  c.Streams.Findings,
+		schema.RecordAction:   c.Streams.Actions,
 	}}
 	s.limit.Store(int64(c.MaxCallBytes))
 	return s, nil

@@ -91,17 +91,25 @@ func TestRowsLandInTheirStreams(t *testing.T) {
 	s := newSink(t, d, nil, nil, nil)
 	ev := schema.Event{ID: "ev1", Timestamp: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
 		Event: schema.EventMeta{Kind: schema.KindLogon, Outcome: schema.OutcomeSuccess}, User: schema.User{Name: "alice"}}
+	fi := schema.Finding{ID: "fi1", Timestamp: ev.Timestamp, AssessmentID: "guest-enabled", Status: "failed", Severity: schema.SeverityMedium}
+	ac := schema.Action{ID: "ac1", Timestamp: ev.Timestamp, Type: "disable_user", Mode: "dry_run", Trigger: "operator:jdoe",
+		Target: schema.User{Name: "mallory", Domain: "CONTOSO"}, Result: "simulated"}
 	batch := append(sinktest.Items(ev), append(sinktest.Items(sinktest.Alerts(3)...), sinktest.Items(sinktest.Incidents(2)...)...)...)
+	batch = append(batch, append(sinktest.Items(fi), sinktest.Items(ac)...)...)
 	if err := s.Push(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
-	for stream, want := range map[string]int{asim.EventsStream: 1, asim.AlertsStream: 3, asim.IncidentsStream: 2} {
+	for stream, want := range map[string]int{asim.EventsStream: 1, asim.AlertsStream: 3, asim.IncidentsStream: 2,
+		asim.FindingsStream: 1, asim.ActionsStream: 1} {
 		if got := len(d.Rows(stream)); got != want {
 			t.Errorf("%s: %d rows, want %d", stream, got, want)
 		}
 	}
 	if !strings.Contains(string(d.Rows(asim.EventsStream)[0]), `"TargetUsername":"alice"`) {
 		t.Errorf("event row %s", d.Rows(asim.EventsStream)[0])
+	}
+	if !strings.Contains(string(d.Rows(asim.ActionsStream)[0]), `"TargetUsername":"CONTOSO\\mallory"`) {
+		t.Errorf("action row %s", d.Rows(asim.ActionsStream)[0])
 	}
 	for _, c := range d.Calls() {
 		if !c.Gzip || c.Status != 204 {
@@ -114,8 +122,7 @@ func TestUnsupportedKindIsPermanentPerItem(t *testing.T) {
 	d := dcefake.New(dcefake.Options{})
 	defer d.Close()
 	s := newSink(t, d, nil, nil, nil)
-	f := schema.Action{ID: "a1", Type: "disable_user"}
-	batch := append(sinktest.Items(sinktest.Alerts(2)...), sinktest.Items(f)...)
+	batch := append(sinktest.Items(sinktest.Alerts(2)...), sinktest.Items(otherRecord{ID: "o1"})...)
 	err := s.Push(context.Background(), batch)
 	var pe *delivery.PartialError
 	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].Index != 2 || !delivery.IsPermanent(pe.Failed[0].Err) {
