@@ -163,33 +163,41 @@ func (s Schedule) Next(t time.Time) time.Time {
 		return time.Time{}
 	}
 	loc := t.Location()
+	from := t
 	t = t.Truncate(time.Minute).Add(time.Minute)
 	limit := t.AddDate(5, 0, 0)
 	for t.Before(limit) {
 		if s.month&(1<<uint(t.Month())) == 0 {
-			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc)
+			t = forward(t, time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc))
 			continue
 		}
 		if !s.dayMatches(t) {
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
+			t = forward(t, time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc))
 			continue
 		}
 		if s.hour&(1<<uint(t.Hour())) == 0 {
 			next := nextBit(s.hour, t.Hour())
 			if next < 0 {
-				t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
+				t = forward(t, time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc))
 			} else {
-				t = time.Date(t.Year(), t.Month(), t.Day(), next, 0, 0, 0, loc)
+				t = forward(t, time.Date(t.Year(), t.Month(), t.Day(), next, 0, 0, 0, loc))
 			}
 			continue
 		}
 		if s.minute&(1<<uint(t.Minute())) == 0 {
 			next := nextBit(s.minute, t.Minute())
 			if next < 0 {
-				t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, loc)
+				t = forward(t, time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, loc))
 			} else {
-				t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), next, 0, 0, loc)
+				t = forward(t, time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), next, 0, 0, loc))
 			}
+			continue
+		}
+		if !t.After(from) {
+			// A wall-clock time repeated when clocks fall back resolved to
+			// its first occurrence, before from: step past it.
+			t = from.Add(time.Minute).Truncate(time.Minute)
+			from = t
 			continue
 		}
 		return t
@@ -204,4 +212,14 @@ func nextBit(set uint64, from int) int {
 		return -1
 	}
 	return bits.TrailingZeros64(rest)
+}
+
+// forward returns next when it is after t; otherwise (a wall-clock time
+// that a daylight-saving change skipped resolved to an earlier instant)
+// the start of the next absolute hour, so the search always advances.
+func forward(t, next time.Time) time.Time {
+	if next.After(t) {
+		return next
+	}
+	return t.Truncate(time.Hour).Add(time.Hour)
 }

@@ -123,3 +123,22 @@ func BenchmarkNext(b *testing.B) {
 		t = s.Next(t)
 	}
 }
+
+func TestNextAcrossDST(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	s, _ := Parse("45 1 * * *")
+	// 2026-11-01: clocks fall back at 02:00 EDT to 01:00 EST; 01:45 occurs twice.
+	second := time.Date(2026, 11, 1, 6, 30, 0, 0, time.UTC).In(ny) // 01:30 EST, the second 01:30
+	got := s.Next(second)
+	if !got.After(second) || got.Day() != 2 || got.Hour() != 1 || got.Minute() != 45 {
+		t.Errorf("after the second 01:30: next = %v, want 2026-11-02 01:45", got)
+	}
+	s2, _ := Parse("30 2 * * *") // 2026-03-08: 02:30 does not exist in New York
+	got = s2.Next(time.Date(2026, 3, 8, 0, 0, 0, 0, ny))
+	if !got.After(time.Date(2026, 3, 8, 0, 0, 0, 0, ny)) {
+		t.Errorf("spring forward: next = %v", got)
+	}
+}
