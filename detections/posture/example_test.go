@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -143,7 +144,7 @@ func assessmentTable() string {
 		if tech == "" {
 			tech = "—"
 		}
-		b.WriteString("| " + itoa(i+1) + " | `" + a.ID + "` | " + a.Title + " | " + a.Severity.String() + " | " + string(a.Category) + " | " + tech + " | " + strings.ReplaceAll(a.MDI, "|", "/") + " |\n")
+		b.WriteString("| " + strconv.Itoa(i+1) + " | `" + a.ID + "` | " + a.Title + " | " + a.Severity.String() + " | " + string(a.Category) + " | " + tech + " | " + strings.ReplaceAll(a.MDI, "|", "/") + " |\n")
 	}
 	return b.String()
 }

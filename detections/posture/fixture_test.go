@@ -1,6 +1,7 @@
 package posture
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/directory"
@@ -15,21 +16,7 @@ var fixtureNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 func ago(days int) time.Time { return fixtureNow.Add(-time.Duration(days) * 24 * time.Hour) }
 
-func sid(rid int) string { return dom + "-" + itoa(rid) }
-
-func itoa(v int) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [12]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
-}
+func sid(rid int) string { return dom + "-" + strconv.Itoa(rid) }
 
 const base = "DC=corp,DC=test"
 

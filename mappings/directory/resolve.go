@@ -2,6 +2,7 @@ package directory
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -155,7 +156,7 @@ func (s *Snapshot) Resolve() {
 		if a.PrimaryGroupID == 0 || domainPrefix == "" {
 			return ""
 		}
-		return primary[domainPrefix+"-"+uitoa(a.PrimaryGroupID)]
+		return primary[domainPrefix+"-"+strconv.FormatUint(uint64(a.PrimaryGroupID), 10)]
 	}
 	for i := range s.Users {
 		for _, p := range s.Users[i].MemberOf {
@@ -411,7 +412,7 @@ func (s *Snapshot) GroupByRID(rid uint32) *Group {
 	if s.Domain.SID == "" {
 		return nil
 	}
-	return s.Group(s.Domain.SID + "-" + uitoa(rid))
+	return s.Group(s.Domain.SID + "-" + strconv.FormatUint(uint64(rid), 10))
 }
 
 // Krbtgt returns the krbtgt account (RID 502 of the domain), or nil.
@@ -419,7 +420,7 @@ func (s *Snapshot) Krbtgt() *User {
 	if s.Domain.SID == "" {
 		return nil
 	}
-	return s.User(s.Domain.SID + "-" + uitoa(RidKrbtgt))
+	return s.User(s.Domain.SID + "-" + strconv.FormatUint(uint64(RidKrbtgt), 10))
 }
 
 // PrivilegedSID reports whether sid is a privileged group, a member of
@@ -471,18 +472,4 @@ func containsFold(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func uitoa(v uint32) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [10]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
 }

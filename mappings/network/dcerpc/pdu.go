@@ -3,6 +3,7 @@ package dcerpc
 import (
 	"encoding/binary"
 	"errors"
+	"strconv"
 )
 
 // PDU types (C706 12.6.4; auth3 from MS-RPCE 2.2.2.1).
@@ -145,20 +146,8 @@ func (s SyntaxID) String() string {
 }
 
 // Version renders "major.minor".
-func (s SyntaxID) Version() string { return itoa(int(s.Major)) + "." + itoa(int(s.Minor)) }
-
-func itoa(v int) string {
-	if v == 0 {
-		return "0"
-	}
-	var b [12]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return string(b[i:])
+func (s SyntaxID) Version() string {
+	return strconv.Itoa(int(s.Major)) + "." + strconv.Itoa(int(s.Minor))
 }
 
 // Context is one presentation context of a bind or alter_context.
@@ -289,7 +278,7 @@ func AuthLevelName(l uint8) string {
 	case 6:
 		return "privacy"
 	}
-	return "level" + itoa(int(l))
+	return "level" + strconv.Itoa(int(l))
 }
 
 // ReturnValue reads the last four bytes of a response PDU's stub (the
