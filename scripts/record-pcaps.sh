@@ -29,19 +29,19 @@ export LAB_DIR LAB_ALLOW_NO_PREAUTH=1 LAB_KDC_LOG=0
 PASS='Alic3!Pass'
 SVC_PASS='Svc!Sql2026pass'
 NOPRE_PASS='N0pre!Pass2026'
-TCPDUMP_PID=
-
-log() { echo "record-pcaps: $*" >&2; }
+LOG_NAME=record-pcaps
+PCAP_FILTER='port 88 or port 389 or port 445'
+# shellcheck source=scripts/pcap-lib.sh
+. "$HERE/pcap-lib.sh"
 
 cleanup() {
-  [ -n "$TCPDUMP_PID" ] && kill "$TCPDUMP_PID" 2>/dev/null || true
+  stop_capture
   bash "$HERE/samba-lab.sh" clean "$LAB_DIR" >/dev/null 2>&1 || true
   rm -f "$LAB_DIR.cycle.log"
 }
 trap cleanup EXIT
 
-[ "$(id -u)" -eq 0 ] || { echo "record-pcaps: needs root" >&2; exit 1; }
-command -v tcpdump >/dev/null || apt-get install -y tcpdump >/dev/null
+require_root_tcpdump
 
 log "starting lab in $LAB_DIR"
 bash "$HERE/samba-lab.sh" cycle "$LAB_DIR" >"$LAB_DIR.cycle.log" 2>&1 || { tail -20 "$LAB_DIR.cycle.log"; exit 1; }
@@ -69,19 +69,6 @@ sed 's/^\(\s*default_realm.*\)$/\1\n    default_tkt_enctypes = rc4-hmac\n    def
 export KRB5CCNAME=FILE:$LAB_DIR/run/record.ccache
 
 mkdir -p "$OUT"
-# capture NAME CMD...: record loopback traffic to the DC's ports while CMD runs.
-capture() {
-  local name=$1; shift
-  local f="$OUT/$name.pcap"
-  tcpdump -i lo -s 0 -U -w "$f" 'port 88 or port 389 or port 445' >/dev/null 2>&1 &
-  TCPDUMP_PID=$!
-  sleep 1
-  "$@" || true
-  sleep 1
-  kill "$TCPDUMP_PID"; wait "$TCPDUMP_PID" 2>/dev/null || true
-  TCPDUMP_PID=
-  log "$name.pcap: $(stat -c %s "$f") bytes"
-}
 
 as_exchange() {
   echo "$PASS" | kinit alice@LAB.TEST >/dev/null

@@ -36,21 +36,24 @@ ROOT=$(cd "$HERE/.." && pwd)
 OUT=$(realpath -m -- "${1:-$ROOT/samples/pcap}")
 LAB_DIR=${LAB_DIR:-/tmp/castellan-lab}
 PY=${PYTHON:-/usr/bin/python3} # Debian's python: samba's bindings and dnspython live there
-TCPDUMP_PID=
 OWN_LAB=
 WORK=$(mktemp -d /tmp/castellan-rpc-rec.XXXXXX)
-
-log() { echo "record-rpc-dns-pcaps: $*" >&2; }
+LOG_NAME=record-rpc-dns-pcaps
+# The DC's RPC, SMB and DNS ports. Samba's dynamic RPC endpoints are the first ports from 49152
+# up; a narrow range keeps other clients' ephemeral ports (and the parallel tests' traffic)
+# mostly out of the captures.
+PCAP_FILTER='port 53 or tcp port 135 or tcp port 445 or tcp portrange 49152-49199'
+# shellcheck source=scripts/pcap-lib.sh
+. "$HERE/pcap-lib.sh"
 
 cleanup() {
-  [ -n "$TCPDUMP_PID" ] && kill "$TCPDUMP_PID" 2>/dev/null || true
+  stop_capture
   [ -n "$OWN_LAB" ] && { bash "$HERE/samba-lab.sh" clean "$LAB_DIR" >/dev/null 2>&1 || true; }
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-[ "$(id -u)" -eq 0 ] || { echo "record-rpc-dns-pcaps: needs root" >&2; exit 1; }
-command -v tcpdump >/dev/null || apt-get install -y tcpdump >/dev/null
+require_root_tcpdump
 
 if [ -f "$LAB_DIR/etc/smb.conf" ] && bash "$HERE/samba-lab.sh" env "$LAB_DIR" >/dev/null 2>&1 &&
    (exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null; then
@@ -134,21 +137,6 @@ print("AXFR over UDP:", dns.rcode.to_text(r.rcode()), len(r.answer))
 EOF
 
 mkdir -p "$OUT"
-# capture NAME CMD...: record loopback traffic to the DC's RPC, SMB and DNS ports while CMD runs.
-# Samba's dynamic RPC endpoints are the first ports from 49152 up; a narrow range keeps other
-# clients' ephemeral ports (and the parallel tests' traffic) mostly out of the captures.
-capture() {
-  local name=$1; shift
-  local f="$OUT/$name.pcap"
-  tcpdump -i lo -s 0 -U -w "$f" 'port 53 or tcp port 135 or tcp port 445 or tcp portrange 49152-49199' >/dev/null 2>&1 &
-  TCPDUMP_PID=$!
-  sleep 1
-  "$@" || true
-  sleep 1
-  kill "$TCPDUMP_PID"; wait "$TCPDUMP_PID" 2>/dev/null || true
-  TCPDUMP_PID=
-  log "$name.pcap: $(stat -c %s "$f") bytes"
-}
 
 smb_recon() {
   rpcclient -s "$SMBCONF" -U "LAB\\Administrator%$LAB_ADMIN_PASS" --option='client use kerberos=off' \
