@@ -108,7 +108,7 @@ func (c *Correlator) Add(a schema.Alert) {
 	target.Alerts[a.ID] = true
 	target.Inc.Alerts = append(target.Inc.Alerts, schema.AlertRef{
 		ID: a.ID, RuleID: a.Rule.ID, Title: a.Rule.Title, Severity: a.Severity,
-		Technique: a.Threat.Technique.ID, Tactic: a.Threat.Tactic.ID, Timestamp: a.Timestamp,
+		Technique: a.Threat.Technique.ID, Tactic: a.Threat.Tactic.ID, User: actor(a), Timestamp: a.Timestamp,
 	})
 	for _, k := range keys {
 		target.addKey(k)
@@ -321,10 +321,27 @@ func (inc *incident) derive() {
 	i.Title = fmt.Sprintf("%s: %d alert(s) — %s", Primary(*i), len(i.Alerts), strings.Join(names, " → "))
 }
 
-// Primary is the identity an incident is about: its first user, else its
-// first IP, else its first host.
+// Primary is the identity an incident is about: the acting identity of most
+// of its alerts (the earliest of those tied), else its first user, else its
+// first IP, else its first host. Victims (a sprayed or Kerberoasted account)
+// are entities of the incident but act in none of its alerts, so the attacker
+// stays primary whichever part of the attack was seen first.
 func Primary(i schema.Incident) string {
+	best, bestN := "", 0
+	counts := map[string]int{}
+	for _, a := range i.Alerts {
+		if a.User == "" {
+			continue
+		}
+		k := entityKey("user", a.User)
+		counts[k]++
+		if counts[k] > bestN {
+			best, bestN = a.User, counts[k]
+		}
+	}
 	switch {
+	case best != "":
+		return best
 	case len(i.Entities.Users) > 0:
 		return i.Entities.Users[0]
 	case len(i.Entities.IPs) > 0:
@@ -333,6 +350,14 @@ func Primary(i schema.Incident) string {
 		return i.Entities.Hosts[0]
 	}
 	return "unknown identity"
+}
+
+// actor is the alert's acting identity, "" when it has none.
+func actor(a schema.Alert) string {
+	if a.User.Name == "" && a.User.UPN == "" && a.User.ID == "" {
+		return ""
+	}
+	return a.User.Identity()
 }
 
 func cmpOr(a, b string) string {

@@ -173,3 +173,24 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// The primary identity is the most frequent actor, not whichever user the
+// first alert named: here the first alert is about a victim.
+func TestPrimaryIsTheMostFrequentActor(t *testing.T) {
+	c := New(Options{})
+	for _, a := range chain() {
+		c.Add(a)
+	}
+	inc := c.Flush()[0]
+	if got := Primary(inc); got != `CORP\jdoe` {
+		t.Fatalf("primary %q, want CORP\\jdoe (actor of 3 of 5 alerts)", got)
+	}
+	if want := `CORP\jdoe: 5 alert(s)`; len(inc.Title) < len(want) || inc.Title[:len(want)] != want {
+		t.Fatalf("title %q, want it to start with %q", inc.Title, want)
+	}
+	// Without actors it falls back to the first entity.
+	bare := schema.Incident{Entities: schema.Entities{IPs: []string{"10.0.0.1"}}}
+	if got := Primary(bare); got != "10.0.0.1" {
+		t.Fatalf("primary of an actorless incident %q", got)
+	}
+}

@@ -77,12 +77,15 @@ type Entities struct {
 
 // AlertRef is an alert as listed inside an incident.
 type AlertRef struct {
-	ID        string    `json:"id"`
-	RuleID    string    `json:"rule_id"`
-	Title     string    `json:"title"`
-	Severity  Severity  `json:"severity"`
-	Technique string    `json:"technique"`
-	Tactic    string    `json:"tactic"`
+	ID        string   `json:"id"`
+	RuleID    string   `json:"rule_id"`
+	Title     string   `json:"title"`
+	Severity  Severity `json:"severity"`
+	Technique string   `json:"technique"`
+	Tactic    string   `json:"tactic"`
+	// User is the alert's acting identity (DOMAIN\name, UPN or SID), when
+	// it has one: the incident's primary identity is its most frequent actor.
+	User      string    `json:"user,omitempty"`
 	Timestamp time.Time `json:"@timestamp"`
 }
 
