@@ -3,6 +3,7 @@ package posture
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/directory"
 	"github.com/castellan-itdr/castellan/mappings/schema"
@@ -99,14 +100,12 @@ func accountAssessments() []*Assessment {
 			Description: "Enabled user accounts (not computers, not krbtgt, not managed service accounts) with a servicePrincipalName: any domain user can request a service ticket encrypted with the account's password and crack it offline.",
 			Remediation: []string{"Move the service to a group managed service account (gMSA), whose 240-character password cannot be cracked.", "Otherwise give the account a password of 25+ random characters, enable AES only, and remove SPNs no longer used."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
-					if roastable(a) {
-						hits = append(hits, hit{[]string{a.DN}, spnEvidence(a)})
+				return v.userHits(func(a *directory.Account) string {
+					if !roastable(a) {
+						return ""
 					}
-				}
-				return hits
+					return spnEvidence(a)
+				})
 			},
 		},
 		{
@@ -116,14 +115,12 @@ func accountAssessments() []*Assessment {
 			Description: "The domain's Guest account (RID 501) is enabled: anyone can authenticate without a password and read the directory.",
 			Remediation: []string{"Disable the Guest account (Disable-ADAccount Guest).", "Check the Guest account is not a member of any group beyond Domain Guests."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
-					if a.RID() == directory.RidGuest && directory.DomainOf(a.SID) == v.domainSID && a.Enabled() {
-						hits = append(hits, hit{[]string{a.DN}, fmt.Sprintf("userAccountControl 0x%X (%s) on %s (RID 501) lacks ACCOUNTDISABLE (0x2)", uint32(a.UAC), a.UAC, a.DN)})
+				return v.userHits(func(a *directory.Account) string {
+					if !v.wellKnown(a, directory.RidGuest) || !a.Enabled() {
+						return ""
 					}
-				}
-				return hits
+					return fmt.Sprintf("userAccountControl 0x%X (%s) on %s (RID 501) lacks ACCOUNTDISABLE (0x2)", uint32(a.UAC), a.UAC, a.DN)
+				})
 			},
 		},
 		{
@@ -197,15 +194,12 @@ func accountAssessments() []*Assessment {
 			Description: "Enabled non-DC computers where neither ms-Mcs-AdmPwdExpirationTime (Microsoft LAPS) nor msLAPS-PasswordExpirationTime (Windows LAPS) is set: their local administrator password is probably shared, so one stolen hash opens every machine.",
 			Remediation: []string{"Deploy Windows LAPS (built into Windows since April 2023) with a GPO or Intune policy that backs the password up to AD.", "Check the computer applies the policy (Get-LapsADPassword)."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Computers {
-					c := &v.s.Computers[i]
+				return v.computerHits(func(c *directory.Computer) string {
 					if !c.Enabled() || isDC(&c.Account, c) || c.LAPS.Managed() {
-						continue
+						return ""
 					}
-					hits = append(hits, hit{[]string{c.DN}, fmt.Sprintf("neither ms-Mcs-AdmPwdExpirationTime nor msLAPS-PasswordExpirationTime is set on %s (schema: legacy LAPS %s, Windows LAPS %s)", c.DN, present(c.LAPS.SchemaLegacy), present(c.LAPS.SchemaWindows))})
-				}
-				return hits
+					return fmt.Sprintf("neither ms-Mcs-AdmPwdExpirationTime nor msLAPS-PasswordExpirationTime is set on %s (schema: legacy LAPS %s, Windows LAPS %s)", c.DN, present(c.LAPS.SchemaLegacy), present(c.LAPS.SchemaWindows))
+				})
 			},
 		},
 		{
@@ -215,26 +209,64 @@ func accountAssessments() []*Assessment {
 			Description: fmt.Sprintf("Enabled non-DC computers whose LAPS password expired more than %d days ago: the client no longer rotates it (policy removed, machine offline or broken).", lapsStaleDays),
 			Remediation: []string{"Check the machine is alive and applies the LAPS policy; force a rotation (Reset-LapsPassword).", "Disable or remove computers that are gone."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Computers {
-					c := &v.s.Computers[i]
+				return v.computerHits(func(c *directory.Computer) string {
 					if !c.Enabled() || isDC(&c.Account, c) || !c.LAPS.Managed() {
-						continue
+						return ""
 					}
 					exp := c.LAPS.Expiry()
 					if exp.IsZero() || v.age(exp) <= lapsStaleDays*day {
-						continue
+						return ""
 					}
 					attr := "msLAPS-PasswordExpirationTime"
 					if !c.LAPS.WindowsExpiry.Equal(exp) {
 						attr = "ms-Mcs-AdmPwdExpirationTime"
 					}
-					hits = append(hits, hit{[]string{c.DN}, fmt.Sprintf("%s %s on %s: expired %s ago", attr, exp.UTC().Format("2006-01-02T15:04Z"), c.DN, days(v.age(exp)))})
-				}
-				return hits
+					return fmt.Sprintf("%s %s on %s: expired %s ago", attr, exp.UTC().Format("2006-01-02T15:04Z"), c.DN, days(v.age(exp)))
+				})
 			},
 		},
 	}
+}
+
+// userHits lists the user accounts that describe(a) reports ("" for none),
+// one hit naming the account each.
+func (v *view) userHits(describe func(a *directory.Account) string) []hit {
+	var hits []hit
+	for i := range v.s.Users {
+		a := &v.s.Users[i].Account
+		if why := describe(a); why != "" {
+			hits = append(hits, hit{[]string{a.DN}, why})
+		}
+	}
+	return hits
+}
+
+// computerHits lists the computers that describe(c) reports ("" for none),
+// one hit naming the computer each.
+func (v *view) computerHits(describe func(c *directory.Computer) string) []hit {
+	var hits []hit
+	for i := range v.s.Computers {
+		c := &v.s.Computers[i]
+		if why := describe(c); why != "" {
+			hits = append(hits, hit{[]string{c.DN}, why})
+		}
+	}
+	return hits
+}
+
+// wellKnown reports the account of this domain with the given RID.
+func (v *view) wellKnown(a *directory.Account, rid uint32) bool {
+	return a.RID() == rid && directory.DomainOf(a.SID) == v.domainSID
+}
+
+// passwordAge describes a pwdLastSet older than maxDays (or never set) on
+// what, and returns "" for a recent one.
+func (v *view) passwordAge(set time.Time, what string, maxDays int) string {
+	age := v.age(set)
+	if !set.IsZero() && age <= time.Duration(maxDays)*day {
+		return ""
+	}
+	return fmt.Sprintf("pwdLastSet %s on %s: %s ago (limit %d days)", date(set), what, days(age), maxDays)
 }
 
 // uacHits lists enabled accounts with a UAC bit (computers too unless

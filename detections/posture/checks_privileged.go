@@ -21,14 +21,12 @@ func privilegedAssessments() []*Assessment {
 			Description: "Enabled privileged user accounts with a servicePrincipalName: any domain user can request a ticket for them and crack the password offline into domain admin.",
 			Remediation: []string{"Remove the SPN from the privileged account (setspn -D) and run the service under a gMSA that is not privileged.", "Reset the account's password to 25+ random characters now: it may already be cracked."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
-					if roastable(a) && v.accountPrivileged(a) {
-						hits = append(hits, hit{[]string{a.DN}, spnEvidence(a) + "; privileged through " + v.privilegeText(a)})
+				return v.userHits(func(a *directory.Account) string {
+					if !roastable(a) || !v.accountPrivileged(a) {
+						return ""
 					}
-				}
-				return hits
+					return spnEvidence(a) + "; privileged through " + v.privilegeText(a)
+				})
 			},
 		},
 		{
@@ -38,14 +36,12 @@ func privilegedAssessments() []*Assessment {
 			Description: "Enabled privileged accounts with DONT_EXPIRE_PASSWORD (userAccountControl 0x10000): a leaked password stays valid for ever.",
 			Remediation: []string{"Clear \"Password never expires\" (Set-ADUser -PasswordNeverExpires $false) or move the account to a fine-grained policy with rotation.", "Prefer smart-card or Windows Hello logon for admins."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
-					if a.Enabled() && a.UAC.DontExpire() && v.accountPrivileged(a) {
-						hits = append(hits, hit{[]string{a.DN}, uacEvidence(a, directory.UACDontExpirePassword) + "; privileged through " + v.privilegeText(a)})
+				return v.userHits(func(a *directory.Account) string {
+					if !a.Enabled() || !a.UAC.DontExpire() || !v.accountPrivileged(a) {
+						return ""
 					}
-				}
-				return hits
+					return uacEvidence(a, directory.UACDontExpirePassword) + "; privileged through " + v.privilegeText(a)
+				})
 			},
 		},
 		{
@@ -55,17 +51,12 @@ func privilegedAssessments() []*Assessment {
 			Description: fmt.Sprintf("The krbtgt account's pwdLastSet is more than %d days ago: a golden ticket forged with a stolen krbtgt key stays valid until the password changes twice.", krbtgtMaxDays),
 			Remediation: []string{"Reset the krbtgt password with Microsoft's New-KrbtgtKeys.ps1 script.", "Wait for replication and the maximum ticket lifetime (10 h by default), then reset it a second time."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
-					if a.RID() != directory.RidKrbtgt || directory.DomainOf(a.SID) != v.domainSID {
-						continue
+				return v.userHits(func(a *directory.Account) string {
+					if !v.wellKnown(a, directory.RidKrbtgt) {
+						return ""
 					}
-					if age := v.age(a.PwdLastSet); a.PwdLastSet.IsZero() || age > krbtgtMaxDays*day {
-						hits = append(hits, hit{[]string{a.DN}, fmt.Sprintf("pwdLastSet %s on %s: %s ago (limit %d days)", date(a.PwdLastSet), a.DN, days(age), krbtgtMaxDays)})
-					}
-				}
-				return hits
+					return v.passwordAge(a.PwdLastSet, a.DN, krbtgtMaxDays)
+				})
 			},
 		},
 		{
@@ -75,17 +66,12 @@ func privilegedAssessments() []*Assessment {
 			Description: fmt.Sprintf("The built-in Administrator account (RID 500) has pwdLastSet more than %d days ago. It cannot be locked out, so an old password is a standing target.", adminPasswordMaxDays),
 			Remediation: []string{"Reset the built-in Administrator password to a long random one kept in a vault.", "Use named admin accounts for daily work and keep RID 500 for break-glass."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
-					if a.RID() != directory.RidAdministrator || directory.DomainOf(a.SID) != v.domainSID {
-						continue
+				return v.userHits(func(a *directory.Account) string {
+					if !v.wellKnown(a, directory.RidAdministrator) {
+						return ""
 					}
-					if age := v.age(a.PwdLastSet); a.PwdLastSet.IsZero() || age > adminPasswordMaxDays*day {
-						hits = append(hits, hit{[]string{a.DN}, fmt.Sprintf("pwdLastSet %s on %s (RID 500): %s ago (limit %d days)", date(a.PwdLastSet), a.DN, days(age), adminPasswordMaxDays)})
-					}
-				}
-				return hits
+					return v.passwordAge(a.PwdLastSet, a.DN+" (RID 500)", adminPasswordMaxDays)
+				})
 			},
 		},
 		{
@@ -95,17 +81,12 @@ func privilegedAssessments() []*Assessment {
 			Description: fmt.Sprintf("A DC's computer account has pwdLastSet more than %d days ago: DCs rotate it every 30 days, so the DC is broken, restored from an old backup, or its hash was pinned by an attacker (silver tickets for the DC).", dcPasswordMaxDays),
 			Remediation: []string{"Check the DC's health and replication (repadmin /showrepl, dcdiag).", "Reset the machine password on the DC: Reset-ComputerMachinePassword -Server <other DC>."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Computers {
-					c := &v.s.Computers[i]
+				return v.computerHits(func(c *directory.Computer) string {
 					if !isDC(&c.Account, c) {
-						continue
+						return ""
 					}
-					if age := v.age(c.PwdLastSet); c.PwdLastSet.IsZero() || age > dcPasswordMaxDays*day {
-						hits = append(hits, hit{[]string{c.DN}, fmt.Sprintf("pwdLastSet %s on DC %s: %s ago (limit %d days)", date(c.PwdLastSet), c.DN, days(age), dcPasswordMaxDays)})
-					}
-				}
-				return hits
+					return v.passwordAge(c.PwdLastSet, "DC "+c.DN, dcPasswordMaxDays)
+				})
 			},
 		},
 		{
@@ -115,18 +96,16 @@ func privilegedAssessments() []*Assessment {
 			Description: fmt.Sprintf("Enabled privileged accounts with no logon (lastLogonTimestamp) in %d days, or never, and created over %d days ago: unused privilege an attacker can take over unnoticed.", dormantDays, dormantDays),
 			Remediation: []string{"Remove the account from the privileged groups, or disable it.", "Delete it after confirming nobody needs it."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
+				return v.userHits(func(a *directory.Account) string {
 					if !a.Enabled() || !v.accountPrivileged(a) || a.RID() == directory.RidKrbtgt {
-						continue
+						return ""
 					}
 					last := a.LastLogon
 					if !last.IsZero() && v.age(last) <= dormantDays*day {
-						continue
+						return ""
 					}
 					if last.IsZero() && (a.WhenCreated.IsZero() || v.age(a.WhenCreated) <= dormantDays*day) {
-						continue
+						return ""
 					}
 					ev := fmt.Sprintf("lastLogonTimestamp %s on %s", date(last), a.DN)
 					if !last.IsZero() {
@@ -134,9 +113,8 @@ func privilegedAssessments() []*Assessment {
 					} else {
 						ev += fmt.Sprintf(" (whenCreated %s)", date(a.WhenCreated))
 					}
-					hits = append(hits, hit{[]string{a.DN}, ev + "; privileged through " + v.privilegeText(a)})
-				}
-				return hits
+					return ev + "; privileged through " + v.privilegeText(a)
+				})
 			},
 		},
 		{
@@ -268,19 +246,16 @@ func privilegedAssessments() []*Assessment {
 			Description: "Enabled service accounts — managed service accounts, or user accounts with an SPN or a service-like name (svc, service, sa_) — that are members of privileged groups directly or through nesting: their passwords sit in service configurations on ordinary servers.",
 			Remediation: []string{"Remove the service account from privileged groups and grant only the rights the service needs.", "Move the service to a gMSA."},
 			check: func(v *view) []hit {
-				var hits []hit
-				for i := range v.s.Users {
-					a := &v.s.Users[i].Account
+				return v.userHits(func(a *directory.Account) string {
 					if !a.Enabled() || a.RID() == directory.RidKrbtgt || a.RID() == directory.RidAdministrator || !v.accountPrivileged(a) {
-						continue
+						return ""
 					}
 					why := serviceAccountReason(a)
 					if why == "" {
-						continue
+						return ""
 					}
-					hits = append(hits, hit{[]string{a.DN}, fmt.Sprintf("%s is a service account (%s) and privileged through %s", a.DN, why, v.privilegeText(a))})
-				}
-				return hits
+					return fmt.Sprintf("%s is a service account (%s) and privileged through %s", a.DN, why, v.privilegeText(a))
+				})
 			},
 		},
 	}
