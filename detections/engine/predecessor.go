@@ -36,7 +36,8 @@ type mpEval struct {
 	tune      *ruleTune
 	keys      *lru[mpKey]
 	maxKeys   int
-	pending   []pendingEv // FIFO; head at pending[0]
+	pending   []pendingEv // FIFO; head at pending[0]; a window of buf
+	buf       []pendingEv // pending's backing array, from its start
 	start     int64       // time of the first event the rule selected; 0 = none
 	lastSweep int64
 }
@@ -102,11 +103,32 @@ func (x *mpEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)
 		x.pending[0] = pendingEv{}
 		x.pending = x.pending[1:]
 	}
-	x.pending = append(x.pending, pendingEv{
+	x.push(pendingEv{
 		t: t, id: ev.ID, key: key, group: group,
 		user: cloneUser(ev.User), source: ev.Source, host: ev.Host,
 		target: schema.Target{User: cloneUser(ev.Target.User), Group: ev.Target.Group, Service: ev.Target.Service, IsMachine: ev.Target.IsMachine},
 	})
+}
+
+// push appends p to the FIFO. Judged events leave at the front, so the
+// window pending moves through buf; when it reaches buf's end it is moved
+// back to the start (when that frees at least half of buf) instead of
+// growing, so a steady stream of held events allocates nothing. A new
+// buffer is twice the events held, so the next move back frees half.
+func (x *mpEval) push(p pendingEv) {
+	if n := len(x.pending); n == cap(x.pending) {
+		if n <= cap(x.buf)/2 {
+			all := x.buf[:cap(x.buf)]
+			copy(all, x.pending)
+			clear(all[n:])
+			x.pending = all[:n]
+		} else {
+			x.buf = make([]pendingEv, n, max(2*n, 16))
+			copy(x.buf, x.pending)
+			x.pending = x.buf
+		}
+	}
+	x.pending = append(x.pending, p)
 }
 
 // tick judges the buffered events whose grace has passed at watermark wm.
@@ -117,8 +139,11 @@ func (x *mpEval) tick(wm int64, c *RuleStats, emit func(schema.Alert)) {
 		x.pending[0] = pendingEv{}
 		x.pending = x.pending[1:]
 	}
-	if len(x.pending) == 0 && cap(x.pending) > 1024 {
-		x.pending = nil
+	if len(x.pending) == 0 {
+		x.pending = x.buf[:0] // rewind
+		if cap(x.buf) > 1024 {
+			x.pending, x.buf = nil, nil
+		}
 	}
 }
 
@@ -127,7 +152,7 @@ func (x *mpEval) flush(c *RuleStats, emit func(schema.Alert)) {
 	for _, p := range x.pending {
 		x.judge(p, c, emit)
 	}
-	x.pending = nil
+	x.pending, x.buf = nil, nil
 }
 
 func (x *mpEval) judge(p pendingEv, c *RuleStats, emit func(schema.Alert)) {

@@ -320,7 +320,7 @@ func (x *mpEval) restore(rs ruleSnap) error {
 		if len(p.Group) != len(x.r.Key) {
 			return fmt.Errorf("buffered event %q has %d key values, want %d", p.ID, len(p.Group), len(x.r.Key))
 		}
-		x.pending = append(x.pending, pendingEv{t: p.T, id: p.ID, key: p.Key, group: p.Group,
+		x.push(pendingEv{t: p.T, id: p.ID, key: p.Key, group: p.Group,
 			user: p.User, source: p.Source, host: p.Host, target: p.Target})
 	}
 	return nil

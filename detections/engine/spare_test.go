@@ -49,3 +49,46 @@ func TestReusedKeyStartsEmpty(t *testing.T) {
 		t.Fatalf("alerts = %+v, want one with 3 values", a)
 	}
 }
+
+// TestPendingFIFOReusesItsBuffer: events held by a missing_predecessor
+// rule leave in order, and a steady flow reuses one buffer instead of
+// reallocating as the window moves.
+func TestPendingFIFOReusesItsBuffer(t *testing.T) {
+	x := &mpEval{}
+	next, want := int64(0), int64(0)
+	pop := func() {
+		if got := x.pending[0].t; got != want {
+			t.Fatalf("popped %d, want %d", got, want)
+		}
+		x.pending[0] = pendingEv{}
+		x.pending = x.pending[1:]
+		want++
+	}
+	// Three stay held across rounds, so the window keeps moving.
+	for i := 0; i < 3; i++ {
+		x.push(pendingEv{t: next})
+		next++
+	}
+	for round := 0; round < 1000; round++ {
+		for i := 0; i < 7; i++ {
+			x.push(pendingEv{t: next})
+			next++
+		}
+		for i := 0; i < 7; i++ {
+			pop()
+		}
+		if len(x.pending) != 3 {
+			t.Fatalf("round %d: %d held, want 3", round, len(x.pending))
+		}
+	}
+	if c := cap(x.buf); c > 64 {
+		t.Errorf("buffer grew to %d for at most 10 held events", c)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		x.push(pendingEv{t: next})
+		next++
+		pop()
+	}); n != 0 {
+		t.Errorf("allocs per held event = %v", n)
+	}
+}
