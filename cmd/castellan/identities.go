@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,9 +60,7 @@ func newIdentitiesTopCmd() *cobra.Command {
 				if top == nil {
 					top = []schema.IdentityPriority{}
 				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(top)
+				return printJSON(cmd.OutOrStdout(), top)
 			}
 			printTopIdentities(cmd.OutOrStdout(), top)
 			return nil

@@ -4,8 +4,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -57,4 +59,11 @@ func newRootCmd() *cobra.Command {
 		newRespondCmd(),
 	)
 	return root
+}
+
+// printJSON writes v as indented JSON (the commands' --json output).
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,9 +183,7 @@ func writePostureJSON(w io.Writer, res pipeline.PostureResult, hist []posture.Hi
 		out.Results = append(out.Results, postureResultJSON{ID: x.Assessment.ID, Title: x.Assessment.Title, Severity: x.Assessment.Severity,
 			Category: x.Assessment.Category, Status: x.Status, Entities: len(x.Findings), Error: x.Err, Findings: x.Findings})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return printJSON(w, out)
 }
 
 type assessmentJSON struct {
@@ -214,9 +211,7 @@ func newPostureListCmd() *cobra.Command {
 				for _, a := range all {
 					list = append(list, assessmentJSON{ID: a.ID, Title: a.Title, Severity: a.Severity, Category: a.Category, MDI: a.MDI, Technique: a.Technique, Description: a.Description, Remediation: a.Remediation})
 				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
+				return printJSON(out, list)
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSEVERITY\tCATEGORY\tTITLE")

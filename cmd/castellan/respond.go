@@ -89,6 +89,26 @@ func (f *respondFlags) trigger() string {
 	return respond.OperatorTrigger(name)
 }
 
+// run checks the mode, builds the Responder from the config, lets act do
+// the work within the timeout and reports the record it returns.
+func (f *respondFlags) run(cmd *cobra.Command, act func(ctx context.Context, r *respond.Responder, mode string) (schema.Action, error)) error {
+	mode, err := f.mode()
+	if err != nil {
+		return err
+	}
+	cfg, r, err := loadResponder(f.cfgPath)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	rec, err := act(ctx, r, mode)
+	if err != nil {
+		return err
+	}
+	return report(cmd.Context(), cmd.OutOrStdout(), cfg, rec, f.timeout)
+}
+
 func newRespondActionCmd(use, action, short string) *cobra.Command {
 	var f respondFlags
 	var identity, directory string
@@ -98,26 +118,17 @@ func newRespondActionCmd(use, action, short string) *cobra.Command {
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			mode, err := f.mode()
-			if err != nil {
-				return err
-			}
-			cfg, r, err := loadResponder(f.cfgPath)
-			if err != nil {
-				return err
-			}
-			req := respond.Request{Action: action, Directory: directory, Identity: identity, Mode: mode,
-				Trigger: f.trigger(), IncidentID: f.incident}
-			if action == respond.AddToGroups {
-				if len(groups) == 0 {
-					return exitError{code: 2, err: errors.New("add-to-groups needs --group DN")}
+			return f.run(cmd, func(ctx context.Context, r *respond.Responder, mode string) (schema.Action, error) {
+				req := respond.Request{Action: action, Directory: directory, Identity: identity, Mode: mode,
+					Trigger: f.trigger(), IncidentID: f.incident}
+				if action == respond.AddToGroups {
+					if len(groups) == 0 {
+						return schema.Action{}, exitError{code: 2, err: errors.New("add-to-groups needs --group DN")}
+					}
+					req.Params = map[string][]string{respond.ParamGroups: groups}
 				}
-				req.Params = map[string][]string{respond.ParamGroups: groups}
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			rec := r.Run(ctx, req)
-			return report(cmd.Context(), cmd.OutOrStdout(), cfg, rec, f.timeout)
+				return r.Run(ctx, req), nil
+			})
 		},
 	}
 	f.register(cmd)
@@ -138,21 +149,13 @@ func newRespondUndoCmd() *cobra.Command {
 		Short: "Reverse an enforced action from its journal record (dry run unless --enforce)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			mode, err := f.mode()
-			if err != nil {
-				return err
-			}
-			cfg, r, err := loadResponder(f.cfgPath)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-			defer cancel()
-			rec, err := r.Undo(ctx, actionID, f.trigger(), mode)
-			if err != nil {
-				return exitError{code: 1, err: err}
-			}
-			return report(cmd.Context(), cmd.OutOrStdout(), cfg, rec, f.timeout)
+			return f.run(cmd, func(ctx context.Context, r *respond.Responder, mode string) (schema.Action, error) {
+				rec, err := r.Undo(ctx, actionID, f.trigger(), mode)
+				if err != nil {
+					return rec, exitError{code: 1, err: err}
+				}
+				return rec, nil
+			})
 		},
 	}
 	f.register(cmd)
