@@ -160,19 +160,22 @@ func TestRunPostureQueuesFindingsHistoryAndReport(t *testing.T) {
 	}
 }
 
-func TestPostureScheduleRunsInTheDaemon(t *testing.T) {
-	dir := t.TempDir()
-	cfg := postureConfig(t, dir, fmt.Sprintf("  file: { path: %q }", filepath.Join(dir, "out.jsonl")))
+// startEveryMinute starts a pipeline whose posture schedule runs every
+// minute on a clock 300 ms before the next minute, so the first tick comes
+// at once, and returns when that run has called collect.
+func startEveryMinute(t *testing.T, cfg *config.Config, opts Options, collect func() (*directory.Snapshot, error)) *Pipeline {
+	t.Helper()
 	cfg.Posture.Schedule = "* * * * *"
-	// A clock 300 ms before the next minute, so the first tick comes at once.
-	real := time.Now()
-	offset := real.Truncate(time.Minute).Add(time.Minute).Sub(real) - 300*time.Millisecond
+	now := time.Now()
+	offset := now.Truncate(time.Minute).Add(time.Minute).Sub(now) - 300*time.Millisecond
 	ran := make(chan struct{}, 4)
-	p, err := New(cfg, Options{Logger: quietLog(), Now: func() time.Time { return time.Now().Add(offset) },
-		PostureCollect: func(ctx context.Context, _ config.Posture) (*directory.Snapshot, error) {
-			ran <- struct{}{}
-			return postureSnapshot(time.Now()), nil
-		}})
+	opts.Logger = quietLog()
+	opts.Now = func() time.Time { return time.Now().Add(offset) }
+	opts.PostureCollect = func(context.Context, config.Posture) (*directory.Snapshot, error) {
+		defer func() { ran <- struct{}{} }()
+		return collect()
+	}
+	p, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +187,15 @@ func TestPostureScheduleRunsInTheDaemon(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the schedule did not run")
 	}
+	return p
+}
+
+func TestPostureScheduleRunsInTheDaemon(t *testing.T) {
+	dir := t.TempDir()
+	cfg := postureConfig(t, dir, fmt.Sprintf("  file: { path: %q }", filepath.Join(dir, "out.jsonl")))
+	p := startEveryMinute(t, cfg, Options{}, func() (*directory.Snapshot, error) {
+		return postureSnapshot(time.Now()), nil
+	})
 	// Shutdown waits for the run in progress, then drains the sinks.
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -200,26 +212,9 @@ func TestPostureScheduleRunsInTheDaemon(t *testing.T) {
 func TestPostureScheduleSurvivesCollectorErrors(t *testing.T) {
 	dir := t.TempDir()
 	cfg := postureConfig(t, dir, "  stdout: {}")
-	cfg.Posture.Schedule = "* * * * *"
-	real := time.Now()
-	offset := real.Truncate(time.Minute).Add(time.Minute).Sub(real) - 200*time.Millisecond
-	ran := make(chan struct{}, 4)
-	p, err := New(cfg, Options{Logger: quietLog(), Stdout: io.Discard, Now: func() time.Time { return time.Now().Add(offset) },
-		PostureCollect: func(ctx context.Context, _ config.Posture) (*directory.Snapshot, error) {
-			defer func() { ran <- struct{}{} }()
-			return nil, fmt.Errorf("ldap: bind: invalid credentials")
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-ran:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the schedule did not run")
-	}
+	p := startEveryMinute(t, cfg, Options{Stdout: io.Discard}, func() (*directory.Snapshot, error) {
+		return nil, fmt.Errorf("ldap: bind: invalid credentials")
+	})
 	deadline := time.Now().Add(5 * time.Second)
 	for p.Counters().Get("posture_runs_failed").Load() != 1 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
