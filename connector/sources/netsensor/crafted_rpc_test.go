@@ -29,13 +29,8 @@ var (
 	craftT0  = time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)
 )
 
-func u16z(s string) []byte {
-	var b []byte
-	for _, r := range utf16.Encode([]rune(s)) {
-		b = binary.LittleEndian.AppendUint16(b, r)
-	}
-	return append(b, 0, 0)
-}
+// u16z encodes s as NUL-terminated UTF-16LE.
+func u16z(s string) []byte { return append(utf16le(s), 0, 0) }
 
 // ndr is a little-endian NDR20 stub encoder (MS-RPCE 2.2.5, C706 ch. 14).
 type ndr struct{ b []byte }
@@ -76,28 +71,13 @@ func (n *ndr) handle(id byte) *ndr {
 // ntlmAuthV2 builds an NTLMSSP AUTHENTICATE with an NTLMv2-sized response
 // (unicode names, a MIC present).
 func ntlmAuthV2(domain, user, ws string) []byte {
-	u := func(s string) []byte { b := u16z(s); return b[:len(b)-2] }
 	lm, nt := make([]byte, 24), make([]byte, 64)
 	for i := range nt {
 		nt[i] = byte(i * 7)
 	}
-	payload := [][]byte{lm, nt, u(domain), u(user), u(ws), nil}
-	msg := make([]byte, 88)
-	copy(msg, "NTLMSSP\x00")
-	binary.LittleEndian.PutUint32(msg[8:], 3)
-	off := 88
-	for i, p := range payload {
-		binary.LittleEndian.PutUint16(msg[12+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint16(msg[14+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint32(msg[16+8*i:], uint32(off))
-		off += len(p)
-	}
-	binary.LittleEndian.PutUint32(msg[60:], 0xe2888215)
+	msg := ntlmAuthenticate(88, 0xe2888215, lm, nt, domain, user, ws)
 	for i := 72; i < 88; i++ {
 		msg[i] = byte(i) // MIC
-	}
-	for _, p := range payload {
-		msg = append(msg, p...)
 	}
 	return msg
 }
@@ -105,8 +85,7 @@ func ntlmAuthV2(domain, user, ws string) []byte {
 // ntlmChallenge builds an NTLMSSP CHALLENGE naming the server.
 func ntlmChallenge(nbDomain, dnsComputer string) []byte {
 	av := func(id uint16, s string) []byte {
-		v := u16z(s)
-		v = v[:len(v)-2]
+		v := utf16le(s)
 		b := binary.LittleEndian.AppendUint16(nil, id)
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(v)))
 		return append(b, v...)

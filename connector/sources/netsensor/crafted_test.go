@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -15,36 +13,46 @@ import (
 	"github.com/google/gopacket/pcapgo"
 )
 
-// ntlmAuthV1 builds an NTLMSSP AUTHENTICATE with 24-byte LM and NT
-// responses (NTLMv1), as Samba cannot be made to produce.
-func ntlmAuthV1(domain, user, ws string) []byte {
-	u16 := func(s string) []byte {
-		var b []byte
-		for _, r := range utf16.Encode([]rune(s)) {
-			b = binary.LittleEndian.AppendUint16(b, r)
-		}
-		return b
+// utf16le encodes s as UTF-16LE, without a terminator.
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range utf16.Encode([]rune(s)) {
+		b = binary.LittleEndian.AppendUint16(b, r)
 	}
-	lm, nt := make([]byte, 24), make([]byte, 24)
-	for i := range lm {
-		lm[i], nt[i] = byte(i+1), byte(0x80+i)
-	}
-	payload := [][]byte{lm, nt, u16(domain), u16(user), u16(ws), nil}
-	msg := make([]byte, 64)
+	return b
+}
+
+// ntlmAuthenticate builds an NTLMSSP AUTHENTICATE whose fixed part is size
+// bytes (64, or 88 with version and MIC), followed by its six payload
+// fields: the LM and NT responses, the domain, user and workstation names
+// (UTF-16) and an empty session key.
+func ntlmAuthenticate(size int, flags uint32, lm, nt []byte, domain, user, ws string) []byte {
+	payload := [][]byte{lm, nt, utf16le(domain), utf16le(user), utf16le(ws), nil}
+	msg := make([]byte, size)
 	copy(msg, "NTLMSSP\x00")
 	binary.LittleEndian.PutUint32(msg[8:], 3)
-	off := 64
+	off := size
 	for i, p := range payload {
 		binary.LittleEndian.PutUint16(msg[12+8*i:], uint16(len(p)))
 		binary.LittleEndian.PutUint16(msg[14+8*i:], uint16(len(p)))
 		binary.LittleEndian.PutUint32(msg[16+8*i:], uint32(off))
 		off += len(p)
 	}
-	binary.LittleEndian.PutUint32(msg[60:], 0x00000201) // unicode | NTLM
+	binary.LittleEndian.PutUint32(msg[60:], flags)
 	for _, p := range payload {
 		msg = append(msg, p...)
 	}
 	return msg
+}
+
+// ntlmAuthV1 builds an NTLMSSP AUTHENTICATE with 24-byte LM and NT
+// responses (NTLMv1), as Samba cannot be made to produce.
+func ntlmAuthV1(domain, user, ws string) []byte {
+	lm, nt := make([]byte, 24), make([]byte, 24)
+	for i := range lm {
+		lm[i], nt[i] = byte(i+1), byte(0x80+i)
+	}
+	return ntlmAuthenticate(64, 0x00000201, lm, nt, domain, user, ws) // unicode | NTLM
 }
 
 // smb2 builds an NBSS-framed SMB2 SESSION_SETUP request or response.
@@ -168,28 +176,17 @@ func (f *tcpFlow) run(segments ...[]byte) {
 // writeCrafted writes samples/pcap/ntlmv1-vlan-ipv6.pcapng: NTLMv1 in SMB2
 // over IPv6 and in HTTP over IPv4, both 802.1Q-tagged.
 func writeCrafted(t *testing.T) {
-	path := filepath.Join(samplesDir, "ntlmv1-vlan-ipv6.pcapng")
-	out, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	w, err := pcapgo.NewNgWriter(out, layers.LinkTypeEthernet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	auth := ntlmAuthV1("CORP", "legacy", "OLDXP")
-	smb := &tcpFlow{w: w, t: t, ts: start, vlan: 42, v6: true, cip: net.ParseIP("fd00::10"), sip: net.ParseIP("fd00::1"),
-		cport: 50000, sport: 445, cseq: 1000, sseq: 5000}
-	smb.run(smb2(false, 0, 2, auth), smb2(true, 0xc000006d, 2, nil))
-	http := &tcpFlow{w: w, t: t, ts: start.Add(time.Second), vlan: 7, cip: net.IPv4(10, 0, 0, 20).To4(),
-		sip: net.IPv4(10, 0, 0, 5).To4(), cport: 50001, sport: 80, cseq: 1, sseq: 1}
-	http.run([]byte("GET /legacy HTTP/1.1\r\nHost: web\r\nAuthorization: NTLM "+
-		base64.StdEncoding.EncodeToString(ntlmAuthV1("CORP", "websvc", "OLDXP"))+"\r\n\r\n"),
-		[]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	writeNg(t, "ntlmv1-vlan-ipv6.pcapng", func(w *pcapgo.NgWriter) {
+		start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+		auth := ntlmAuthV1("CORP", "legacy", "OLDXP")
+		smb := &tcpFlow{w: w, t: t, ts: start, vlan: 42, v6: true, cip: net.ParseIP("fd00::10"), sip: net.ParseIP("fd00::1"),
+			cport: 50000, sport: 445, cseq: 1000, sseq: 5000}
+		smb.run(smb2(false, 0, 2, auth), smb2(true, 0xc000006d, 2, nil))
+		http := &tcpFlow{w: w, t: t, ts: start.Add(time.Second), vlan: 7, cip: net.IPv4(10, 0, 0, 20).To4(),
+			sip: net.IPv4(10, 0, 0, 5).To4(), cport: 50001, sport: 80, cseq: 1, sseq: 1}
+		http.run([]byte("GET /legacy HTTP/1.1\r\nHost: web\r\nAuthorization: NTLM "+
+			base64.StdEncoding.EncodeToString(ntlmAuthV1("CORP", "websvc", "OLDXP"))+"\r\n\r\n"),
+			[]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+	})
 	writeCraftedRPC(t)
 }
