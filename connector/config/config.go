@@ -148,7 +148,12 @@ type Correlation struct {
 //   - golden-ticket-tgs-without-tgt needs the Security log of EVERY domain
 //     controller (a DC only logs the TGTs it issued); with some DCs missing
 //     it alerts on every ticket whose TGT came from another DC.
-func DefaultDisabled() []string { return []string{"golden-ticket-tgs-without-tgt"} }
+//   - net-golden-ticket-tgs-without-as is its network-sensor twin: it needs
+//     a sensor on every DC (a TGS exchange on one DC for a TGT another DC
+//     issued looks the same as a forged TGT).
+func DefaultDisabled() []string {
+	return []string{"golden-ticket-tgs-without-tgt", "net-golden-ticket-tgs-without-as"}
+}
 
 // Default returns a configuration with every default filled in and no
 // sources or sinks (so it does not pass Validate until a sink is added).
