@@ -14,6 +14,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/castellan-itdr/castellan/mappings/network/dcerpc"
+	"github.com/castellan-itdr/castellan/mappings/network/ntlm"
 	"github.com/castellan-itdr/castellan/mappings/network/smb"
 )
 
@@ -75,7 +76,7 @@ func ntlmAuthV2(domain, user, ws string) []byte {
 	for i := range nt {
 		nt[i] = byte(i * 7)
 	}
-	msg := ntlmAuthenticate(88, 0xe2888215, lm, nt, domain, user, ws)
+	msg := ntlm.BuildAuthenticate(0xe2888215, lm, nt, domain, user, ws, true)
 	for i := 72; i < 88; i++ {
 		msg[i] = byte(i) // MIC
 	}

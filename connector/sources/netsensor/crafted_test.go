@@ -11,6 +11,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/castellan-itdr/castellan/mappings/network/ntlm"
 )
 
 // utf16le encodes s as UTF-16LE, without a terminator.
@@ -22,29 +24,6 @@ func utf16le(s string) []byte {
 	return b
 }
 
-// ntlmAuthenticate builds an NTLMSSP AUTHENTICATE whose fixed part is size
-// bytes (64, or 88 with version and MIC), followed by its six payload
-// fields: the LM and NT responses, the domain, user and workstation names
-// (UTF-16) and an empty session key.
-func ntlmAuthenticate(size int, flags uint32, lm, nt []byte, domain, user, ws string) []byte {
-	payload := [][]byte{lm, nt, utf16le(domain), utf16le(user), utf16le(ws), nil}
-	msg := make([]byte, size)
-	copy(msg, "NTLMSSP\x00")
-	binary.LittleEndian.PutUint32(msg[8:], 3)
-	off := size
-	for i, p := range payload {
-		binary.LittleEndian.PutUint16(msg[12+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint16(msg[14+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint32(msg[16+8*i:], uint32(off))
-		off += len(p)
-	}
-	binary.LittleEndian.PutUint32(msg[60:], flags)
-	for _, p := range payload {
-		msg = append(msg, p...)
-	}
-	return msg
-}
-
 // ntlmAuthV1 builds an NTLMSSP AUTHENTICATE with 24-byte LM and NT
 // responses (NTLMv1), as Samba cannot be made to produce.
 func ntlmAuthV1(domain, user, ws string) []byte {
@@ -52,7 +31,7 @@ func ntlmAuthV1(domain, user, ws string) []byte {
 	for i := range lm {
 		lm[i], nt[i] = byte(i+1), byte(0x80+i)
 	}
-	return ntlmAuthenticate(64, 0x00000201, lm, nt, domain, user, ws) // unicode | NTLM
+	return ntlm.BuildAuthenticate(0x00000201, lm, nt, domain, user, ws, false) // unicode | NTLM
 }
 
 // smb2 builds an NBSS-framed SMB2 SESSION_SETUP request or response.

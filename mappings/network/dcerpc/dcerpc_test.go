@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/network"
+	"github.com/castellan-itdr/castellan/mappings/network/ntlm"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -272,21 +273,7 @@ func TestNames(t *testing.T) {
 // ntlmAuthenticate builds a minimal NTLMSSP AUTHENTICATE (NTLMv2-sized NT
 // response, OEM strings).
 func ntlmAuthenticate(domain, user string) []byte {
-	msg := make([]byte, 64)
-	copy(msg, "NTLMSSP\x00")
-	binary.LittleEndian.PutUint32(msg[8:], 3)
-	fields := [][]byte{make([]byte, 24), make([]byte, 60), []byte(domain), []byte(user), []byte("WS"), nil}
-	off := 64
-	for i, p := range fields {
-		binary.LittleEndian.PutUint16(msg[12+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint16(msg[14+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint32(msg[16+8*i:], uint32(off))
-		off += len(p)
-	}
-	for _, p := range fields {
-		msg = append(msg, p...)
-	}
-	return msg
+	return ntlm.BuildAuthenticate(0, make([]byte, 24), make([]byte, 60), domain, user, "WS", false)
 }
 
 // FuzzStream feeds arbitrary bytes to both directions of a stream: errors

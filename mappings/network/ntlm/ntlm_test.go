@@ -1,6 +1,7 @@
 package ntlm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"testing"
@@ -12,29 +13,9 @@ import (
 
 // auth builds an AUTHENTICATE with the given response lengths and names (OEM).
 func auth(lmLen, ntLen int, mic bool) []byte {
-	base := 64
-	if mic {
-		base = 88
-	}
-	msg := make([]byte, base)
-	copy(msg, Signature)
-	binary.LittleEndian.PutUint32(msg[8:], 3)
-	fields := [][]byte{make([]byte, lmLen), make([]byte, ntLen), []byte("DOM"), []byte("bob"), []byte("WS1"), nil}
-	fields[0] = append(fields[0][:0], make([]byte, lmLen)...)
-	for i := range fields[0] {
-		fields[0][i] = 1
-	}
-	off := base
-	for i, p := range fields {
-		binary.LittleEndian.PutUint16(msg[12+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint32(msg[16+8*i:], uint32(off))
-		off += len(p)
-	}
+	msg := BuildAuthenticate(0, bytes.Repeat([]byte{1}, lmLen), make([]byte, ntLen), "DOM", "bob", "WS1", mic)
 	if mic {
 		msg[72] = 0xaa
-	}
-	for _, p := range fields {
-		msg = append(msg, p...)
 	}
 	return msg
 }
@@ -52,6 +33,11 @@ func TestVersions(t *testing.T) {
 		if m.Version() != c.want || m.User != "bob" || m.Domain != "DOM" || m.Workstation != "WS1" || m.MIC != c.mic {
 			t.Errorf("%+v: got %s %+v", c, m.Version(), m)
 		}
+	}
+	// Names in UTF-16 when the unicode flag is set.
+	m, err := Parse(BuildAuthenticate(flagUnicode, make([]byte, 24), make([]byte, 24), "DÖM", "bøb", "WS1", false))
+	if err != nil || m.Domain != "DÖM" || m.User != "bøb" || m.Workstation != "WS1" || m.Version() != "v1" {
+		t.Errorf("unicode: %v %+v", err, m)
 	}
 	// An offset past the end is malformed, not a panic.
 	b := auth(24, 24, false)

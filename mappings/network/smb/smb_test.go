@@ -1,13 +1,13 @@
 package smb
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/network"
 	"github.com/castellan-itdr/castellan/mappings/network/dcerpc"
+	"github.com/castellan-itdr/castellan/mappings/network/ntlm"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -26,20 +26,7 @@ func newConv(evs *[]schema.Event) *network.Conv {
 
 // ntlmAuthenticate builds a minimal NTLMSSP AUTHENTICATE (NTLMv2-sized).
 func ntlmAuthenticate(domain, user string) []byte {
-	msg := make([]byte, 64)
-	copy(msg, "NTLMSSP\x00")
-	binary.LittleEndian.PutUint32(msg[8:], 3)
-	fields := [][]byte{make([]byte, 24), make([]byte, 60), []byte(domain), []byte(user), []byte("WS"), nil}
-	off := 64
-	for i, p := range fields {
-		binary.LittleEndian.PutUint16(msg[12+8*i:], uint16(len(p)))
-		binary.LittleEndian.PutUint32(msg[16+8*i:], uint32(off))
-		off += len(p)
-	}
-	for _, p := range fields {
-		msg = append(msg, p...)
-	}
-	return msg
+	return ntlm.BuildAuthenticate(0, make([]byte, 24), make([]byte, 60), domain, user, "WS", false)
 }
 
 type exchange struct {
