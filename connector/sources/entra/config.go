@@ -72,6 +72,8 @@ type Config struct {
 	// StartAt is how far back the first poll (no checkpoint) reaches.
 	// Default 24h.
 	StartAt time.Duration `yaml:"start_at"`
+	// Users configures the users poll (see UsersConfig); default on, 6h.
+	Users UsersConfig `yaml:"users"`
 }
 
 // Auth configures the credential.
@@ -188,6 +190,7 @@ func (c *Config) Validate() error {
 	if c.StartAt <= 0 {
 		add("start_at: must be positive, not %s", c.StartAt)
 	}
+	errs = append(errs, c.Users.validate()...)
 	return errors.Join(errs...)
 }
 
