@@ -35,6 +35,7 @@ var eventCategories = map[schema.EventKind]categorization{
 	schema.KindCloudSignin:           authStart,
 	schema.KindCloudAudit:            {[]string{"iam"}, []string{"change"}},
 	schema.KindCloudRisk:             {[]string{"intrusion_detection"}, []string{"info"}},
+	schema.KindDirectoryIdentity:     {[]string{"iam"}, []string{"info", "user"}},
 	schema.KindRPCCall:               {[]string{"network"}, []string{"protocol"}},
 	schema.KindDNSQuery:              {[]string{"network"}, []string{"protocol"}},
 	schema.KindOther:                 {[]string{"host"}, []string{"info"}},

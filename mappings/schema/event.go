@@ -27,9 +27,13 @@ const (
 	KindCloudSignin           EventKind = "cloud_signin"
 	KindCloudAudit            EventKind = "cloud_audit"
 	KindCloudRisk             EventKind = "cloud_risk"
-	KindRPCCall               EventKind = "rpc_call"
-	KindDNSQuery              EventKind = "dns_query"
-	KindOther                 EventKind = "other"
+	// KindDirectoryIdentity is a directory's record of an identity (an
+	// Entra user with its on-prem AD link), not an action: it feeds the
+	// identity join; no rule matches it.
+	KindDirectoryIdentity EventKind = "directory_identity"
+	KindRPCCall           EventKind = "rpc_call"
+	KindDNSQuery          EventKind = "dns_query"
+	KindOther             EventKind = "other"
 )
 
 // EventKinds lists every kind, in documentation order.
@@ -38,7 +42,7 @@ var EventKinds = []EventKind{
 	KindKerberosPreauthFail, KindNTLMAuth, KindLDAPBind, KindLDAPSearch,
 	KindDirectoryChange, KindGroupMembershipChange, KindAccountChange,
 	KindReplicationRequest, KindServiceInstall, KindAuditPolicyChange,
-	KindLogCleared, KindCloudSignin, KindCloudAudit, KindCloudRisk,
+	KindLogCleared, KindCloudSignin, KindCloudAudit, KindCloudRisk, KindDirectoryIdentity,
 	KindRPCCall, KindDNSQuery, KindOther,
 }
 
