@@ -356,3 +356,42 @@ func TestReplayCaptures(t *testing.T) {
 		t.Fatalf("pcapng NTLMv1 events: %.500s", ev)
 	}
 }
+
+// TestREADMEConfigValidates keeps the README's configuration example honest:
+// it must pass `castellan validate` once its secrets are set and the files
+// it names exist.
+func TestREADMEConfigValidates(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```yaml\n")
+	if !ok {
+		t.Fatal("README has no yaml block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	rules := t.TempDir()
+	block = strings.ReplaceAll(block, "/etc/castellan/rules", rules)
+	block = strings.ReplaceAll(block, "/etc/castellan/sigma", t.TempDir())
+	identities := filepath.Join(t.TempDir(), "identities.yaml")
+	if err := os.WriteFile(identities, []byte("users:\n  - { upn: wclark@corp.example, on_prem_sid: S-1-5-21-1-2-3-1105, sam_account_name: wclark, domain: CORP }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	block = strings.ReplaceAll(block, "/etc/castellan/identities.yaml", identities)
+	cfg := filepath.Join(t.TempDir(), "castellan.yaml")
+	if err := os.WriteFile(cfg, []byte(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"GRAPH_SECRET", "POSTURE_LDAP_PASSWORD", "CASTELLAN_AD_PASSWORD", "ES_API_KEY"} {
+		t.Setenv(env, "test-secret-value")
+	}
+	t.Setenv("EVENTHUB_CONNECTION", "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=test-secret-value;EntityPath=hub")
+	t.Setenv("HEC_TOKEN", "00000000-0000-0000-0000-000000000000")
+	out, _, err := execute(t, "validate", "-c", cfg)
+	if err != nil {
+		t.Fatalf("the README's config does not validate: %v\n%s", err, out)
+	}
+	if strings.Contains(out, "test-secret-value") {
+		t.Error("validate printed a secret")
+	}
+}
