@@ -174,6 +174,9 @@ type Counters struct {
 	DroppedBytes int64 `json:"dropped_bytes"`
 	// Events counts events emitted.
 	Events int64 `json:"events"`
+	// DNSQueries counts the DNS queries completed (answered, or ended
+	// unanswered), whether or not the DNS event selection emitted them.
+	DNSQueries int64 `json:"dns_queries"`
 }
 
 // Env is what all conversations of one capture share. It is used from one

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/castellan-itdr/castellan/mappings/network/dns"
 )
 
 // Config configures the netsensor source: capture files, or a live
@@ -28,12 +30,34 @@ type Config struct {
 	StreamTimeout time.Duration `yaml:"stream_timeout"`
 	// MaxBufferedBytes caps reassembly and dissector buffers together.
 	MaxBufferedBytes int64 `yaml:"max_buffered_bytes"`
+	// DNS selects the DNS queries that become events.
+	DNS DNSConfig `yaml:"dns"`
+}
+
+// DNSConfig is the DNS part of Config.
+type DNSConfig struct {
+	// Events is "transfers" (the default: AXFR and IXFR requests and
+	// their answers only), "failures" (transfers plus queries answered
+	// with an RCODE other than NOERROR) or "all" (every query). Queries
+	// left out are still counted (source_dns_queries).
+	Events string `yaml:"events"`
+}
+
+// dnsEvents returns the DNS event selection ("" is the default,
+// transfers).
+func (c *Config) dnsEvents() (dns.Events, error) {
+	if c.DNS.Events == "" {
+		return dns.EventsTransfers, nil
+	}
+	return dns.ParseEvents(c.DNS.Events)
 }
 
 // NewDefaultConfig returns the defaults: batches of 1000 events, a 64 KiB
-// snaplen, two-minute stream timeout, 64 MiB of buffers.
+// snaplen, two-minute stream timeout, 64 MiB of buffers, DNS events for
+// zone transfers only.
 func NewDefaultConfig() *Config {
-	return &Config{BatchSize: 1000, Snaplen: 65536, StreamTimeout: 2 * time.Minute, MaxBufferedBytes: 64 << 20}
+	return &Config{BatchSize: 1000, Snaplen: 65536, StreamTimeout: 2 * time.Minute, MaxBufferedBytes: 64 << 20,
+		DNS: DNSConfig{Events: dns.EventsTransfers.String()}}
 }
 
 // Validate reports every problem, each as "field: problem".
@@ -71,6 +95,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBufferedBytes < 0 {
 		errs = append(errs, errors.New("max_buffered_bytes: must be >= 0"))
+	}
+	if _, err := c.dnsEvents(); err != nil {
+		errs = append(errs, fmt.Errorf("dns.events: %w", err))
 	}
 	return errors.Join(errs...)
 }

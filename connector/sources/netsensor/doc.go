@@ -25,6 +25,20 @@
 // ask for gigabytes, and it skips damaged pcapng blocks where framing
 // allows.
 //
+// DNS volume: on a busy DC every client lookup is a DNS query, while the
+// detections need zone transfers (and sometimes failures). The source's
+// dns.events setting selects the queries that become dns_query events:
+//
+//	dns: { events: transfers }  # default: AXFR/IXFR requests and answers only
+//	dns: { events: failures }   # plus queries answered with an RCODE other than NOERROR
+//	dns: { events: all }        # every query
+//
+// Any other value is a configuration error ("dns.events: ..."). Every
+// query is still decoded and counted: source_dns_queries counts the
+// queries seen, source_dns_events the dns_query events emitted. The
+// library entry points (ReadFile, Read) take the selection in
+// Options.DNSEvents, whose zero value is every query.
+//
 // Checkpoints: a file's position is its identity (device, inode) and the
 // number of packets whose events have been handed off; it is committed with
 // the batch holding those events. After a restart the file is read again

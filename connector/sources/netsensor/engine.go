@@ -26,8 +26,11 @@ import (
 // 139: NTLM session setups and DCE/RPC over named pipes), HTTP (80, 5985,
 // 8080) for NTLM, DCE/RPC over TCP (135, and any port whose first bytes are
 // a bind) and DNS (UDP and TCP 53). New protocols add one line here.
-func DefaultRegistry() *network.Registry {
-	r, err := network.NewRegistry(kerberos.New(), ldap.New(), smb.New(), ntlm.NewHTTP(), dcerpc.New(), dns.New())
+func DefaultRegistry() *network.Registry { return defaultRegistry(dns.EventsAll) }
+
+// defaultRegistry is DefaultRegistry with the DNS event selection dnsEvents.
+func defaultRegistry(dnsEvents dns.Events) *network.Registry {
+	r, err := network.NewRegistry(kerberos.New(), ldap.New(), smb.New(), ntlm.NewHTTP(), dcerpc.New(), dns.Dissector{Events: dnsEvents})
 	if err != nil {
 		panic(err) // the built-in set is static: a clash is a programming error
 	}
@@ -36,8 +39,14 @@ func DefaultRegistry() *network.Registry {
 
 // Options tune decoding and bound its memory. Zero values take defaults.
 type Options struct {
-	// Registry chooses dissectors by port; nil means DefaultRegistry.
+	// Registry chooses dissectors by port; nil means DefaultRegistry with
+	// DNSEvents.
 	Registry *network.Registry
+	// DNSEvents selects the DNS queries that become events when Registry
+	// is nil (zero: every query; the source's configuration defaults to
+	// zone transfers only). Every query is counted in
+	// Stats.Dissect.DNSQueries either way.
+	DNSEvents dns.Events
 	// MaxStreamBytes caps what one direction of a TCP connection may
 	// hold while a message is incomplete (default 1 MiB; dissectors also
 	// cap their messages).
@@ -59,7 +68,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Registry == nil {
-		o.Registry = DefaultRegistry()
+		o.Registry = defaultRegistry(o.DNSEvents)
 	}
 	if o.MaxStreamBytes <= 0 {
 		o.MaxStreamBytes = 1 << 20

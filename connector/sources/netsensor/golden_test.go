@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/castellan-itdr/castellan/mappings/network/dns"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -17,12 +18,19 @@ var update = flag.Bool("update", false, "rewrite golden files and crafted sample
 
 const samplesDir = "../../../samples/pcap"
 
-// readSample reads a sample capture and returns its events sorted by time
-// and id (emission order across conversations is not part of the contract).
+// readSample reads a sample capture with every DNS query an event (the
+// goldens hold them all) and returns its events sorted by time and id
+// (emission order across conversations is not part of the contract).
 func readSample(t testing.TB, name string) ([]schema.Event, Stats) {
 	t.Helper()
+	return readSampleWith(t, name, Options{DNSEvents: dns.EventsAll})
+}
+
+// readSampleWith is readSample with options o.
+func readSampleWith(t testing.TB, name string, o Options) ([]schema.Event, Stats) {
+	t.Helper()
 	var evs []schema.Event
-	st, err := ReadFile(filepath.Join(samplesDir, name), func(ev schema.Event) { evs = append(evs, ev) }, Options{})
+	st, err := ReadFile(filepath.Join(samplesDir, name), func(ev schema.Event) { evs = append(evs, ev) }, o)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

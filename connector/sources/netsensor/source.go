@@ -31,6 +31,7 @@ type Source struct {
 	log *slog.Logger
 
 	cEvents, cPackets, cMalformed, cDropped, cEncrypted, cSkippedFiles string
+	cDNSQueries, cDNSEvents                                            string
 
 	mu       sync.Mutex
 	started  bool
@@ -67,6 +68,8 @@ func newSource(cfg *Config, set component.SourceSettings) *Source {
 		cDropped:      telemetry.Key("source_dropped_bytes", "source", set.ID),
 		cEncrypted:    telemetry.Key("source_encrypted_conversations", "source", set.ID),
 		cSkippedFiles: telemetry.Key("source_skipped_files", "source", set.ID),
+		cDNSQueries:   telemetry.Key("source_dns_queries", "source", set.ID),
+		cDNSEvents:    telemetry.Key("source_dns_events", "source", set.ID),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
 	}
@@ -233,7 +236,7 @@ func (s *Source) readFile(path string) bool {
 	}
 	var st Stats
 	var events []schema.Event
-	e := newEngine(Options{StreamTimeout: s.cfg.StreamTimeout, MaxBufferedBytes: s.cfg.MaxBufferedBytes},
+	e := newEngine(s.options(),
 		&st, func(ev schema.Event) { events = append(events, ev) })
 	cpKey := CheckpointKey(path)
 	flush := func(packets int64, complete bool) bool {
@@ -277,6 +280,14 @@ func (s *Source) report(st *Stats) {
 	s.set.Counters.Add(s.cMalformed, st.Dissect.Malformed+st.Undecodable)
 	s.set.Counters.Add(s.cDropped, st.Dissect.DroppedBytes)
 	s.set.Counters.Add(s.cEncrypted, st.Dissect.Encrypted)
+	s.set.Counters.Add(s.cDNSQueries, st.Dissect.DNSQueries)
+	s.set.Counters.Add(s.cDNSEvents, st.EventsByKind[schema.KindDNSQuery])
+}
+
+// options are the engine options of the configuration.
+func (s *Source) options() Options {
+	dnsEvents, _ := s.cfg.dnsEvents() // validated by New
+	return Options{StreamTimeout: s.cfg.StreamTimeout, MaxBufferedBytes: s.cfg.MaxBufferedBytes, DNSEvents: dnsEvents}
 }
 
 // live captures until Shutdown, handing events off without checkpoints
@@ -285,7 +296,7 @@ func (s *Source) live() {
 	var st Stats
 	var mu sync.Mutex
 	var events []schema.Event
-	e := newEngine(Options{StreamTimeout: s.cfg.StreamTimeout, MaxBufferedBytes: s.cfg.MaxBufferedBytes},
+	e := newEngine(s.options(),
 		&st, func(ev schema.Event) { events = append(events, ev) })
 	cfg := *s.cfg
 	if cfg.BPF == "" {

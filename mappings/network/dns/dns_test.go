@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -228,5 +229,64 @@ func BenchmarkQuery(b *testing.B) {
 	}
 	if conv.Env.Counters.Events != int64(b.N) {
 		b.Fatalf("%d events for %d queries", conv.Env.Counters.Events, b.N)
+	}
+}
+
+// TestEventsSelection runs one conversation (a SRV query answered
+// NOERROR, an A query answered NXDOMAIN, an unanswered A query, an AXFR
+// answered NOERROR) under each selection: every query is counted, only the
+// selected ones become events.
+func TestEventsSelection(t *testing.T) {
+	for _, tc := range []struct {
+		events Events
+		want   []string // dns.question.name of the events, in order
+	}{
+		{EventsAll, []string{"lab.test", "_ldap._tcp.lab.test", "nosuch.lab.test", "lost.lab.test"}},
+		{EventsTransfers, []string{"lab.test"}},
+		{EventsFailures, []string{"lab.test", "nosuch.lab.test"}},
+	} {
+		t.Run(tc.events.String(), func(t *testing.T) {
+			var evs []schema.Event
+			flow := network.Flow{Transport: network.UDP, Client: netip.MustParseAddrPort("10.0.0.9:53001"),
+				Server: netip.MustParseAddrPort("10.0.0.1:53")}
+			c := network.NewConv(flow, network.NewEnv(func(e schema.Event) { evs = append(evs, e) }, nil, 1<<20))
+			h := Dissector{Events: tc.events}.NewHandler(c)
+			h.Data(network.ToServer, ts, encode(t, &layers.DNS{ID: 1, Questions: question("_ldap._tcp.lab.test", layers.DNSTypeSRV)}))
+			h.Data(network.ToServer, ts, encode(t, &layers.DNS{ID: 2, Questions: question("nosuch.lab.test", layers.DNSTypeA)}))
+			h.Data(network.ToServer, ts, encode(t, &layers.DNS{ID: 3, Questions: question("lost.lab.test", layers.DNSTypeA)}))
+			h.Data(network.ToServer, ts, encode(t, &layers.DNS{ID: 4, Questions: question("lab.test", layers.DNSType(252))}))
+			h.Data(network.ToClient, ts, encode(t, &layers.DNS{ID: 4, QR: true, Questions: question("lab.test", layers.DNSType(252)),
+				Answers: []layers.DNSResourceRecord{soa("lab.test"), soa("lab.test")}}))
+			h.Data(network.ToClient, ts, encode(t, &layers.DNS{ID: 1, QR: true, Questions: question("_ldap._tcp.lab.test", layers.DNSTypeSRV)}))
+			h.Data(network.ToClient, ts, encode(t, &layers.DNS{ID: 2, QR: true, ResponseCode: layers.DNSResponseCodeNXDomain,
+				Questions: question("nosuch.lab.test", layers.DNSTypeA)}))
+			h.Close(ts)
+			var got []string
+			for _, ev := range evs {
+				got = append(got, ev.DNS.Question.Name)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("events %q, want %q", got, tc.want)
+			}
+			if q := c.Env.Counters.DNSQueries; q != 4 {
+				t.Errorf("DNSQueries %d, want 4", q)
+			}
+			if e := c.Env.Counters.Events; e != int64(len(tc.want)) {
+				t.Errorf("Events counter %d, want %d", e, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestParseEvents(t *testing.T) {
+	for _, e := range []Events{EventsAll, EventsTransfers, EventsFailures} {
+		if got, err := ParseEvents(e.String()); err != nil || got != e {
+			t.Errorf("ParseEvents(%q) = %v, %v", e.String(), got, err)
+		}
+	}
+	for _, s := range []string{"", "ALL", "failure", "none"} {
+		if _, err := ParseEvents(s); err == nil {
+			t.Errorf("ParseEvents(%q): no error", s)
+		}
 	}
 }
