@@ -96,24 +96,16 @@ func TestRunPostureQueuesFindingsHistoryAndReport(t *testing.T) {
 	cfg := postureConfig(t, dir, fmt.Sprintf("  file: { path: %q }", out))
 	taken := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
 	calls := 0
-	p, err := New(cfg, Options{Logger: quietLog(), PostureCollect: func(ctx context.Context, c config.Posture) (*directory.Snapshot, error) {
+	p := startPosture(t, cfg, Options{PostureCollect: func(ctx context.Context, c config.Posture) (*directory.Snapshot, error) {
 		calls++
 		if _, ok := c.LDAP.(interface{ Validate() error }); !ok {
 			t.Error("collector got no ldap config")
 		}
 		return postureSnapshot(taken.Add(time.Duration(calls) * 24 * time.Hour)), nil
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	var res PostureResult
 	for range 2 {
-		if res, err = p.RunPosture(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		res = runPosture(t, p)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -160,6 +152,30 @@ func TestRunPostureQueuesFindingsHistoryAndReport(t *testing.T) {
 	}
 }
 
+// startPosture builds the pipeline (quiet logger) and starts it.
+func startPosture(t *testing.T, cfg *config.Config, opts Options) *Pipeline {
+	t.Helper()
+	opts.Logger = quietLog()
+	p, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runPosture runs one posture assessment.
+func runPosture(t *testing.T, p *Pipeline) PostureResult {
+	t.Helper()
+	res, err := p.RunPosture(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // startEveryMinute starts a pipeline whose posture schedule runs every
 // minute on a clock 300 ms before the next minute, so the first tick comes
 // at once, and returns when that run has called collect.
@@ -169,19 +185,12 @@ func startEveryMinute(t *testing.T, cfg *config.Config, opts Options, collect fu
 	now := time.Now()
 	offset := now.Truncate(time.Minute).Add(time.Minute).Sub(now) - 300*time.Millisecond
 	ran := make(chan struct{}, 4)
-	opts.Logger = quietLog()
 	opts.Now = func() time.Time { return time.Now().Add(offset) }
 	opts.PostureCollect = func(context.Context, config.Posture) (*directory.Snapshot, error) {
 		defer func() { ran <- struct{}{} }()
 		return collect()
 	}
-	p, err := New(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	p := startPosture(t, cfg, opts)
 	select {
 	case <-ran:
 	case <-time.After(10 * time.Second):
@@ -238,19 +247,10 @@ func TestPostureExportThroughSinkDoubles(t *testing.T) {
 	dir := t.TempDir()
 	cfg := postureConfig(t, dir, fmt.Sprintf(`  elastic: { addresses: [%q], api_key: "id:key", tls: { insecure_skip_verify: true } }
   splunk: { endpoint: %q, token: %q, tls: { insecure_skip_verify: true } }`, es.URL(), hec.URL(), hecfake.Token))
-	p, err := New(cfg, Options{Logger: quietLog(), PostureCollect: func(context.Context, config.Posture) (*directory.Snapshot, error) {
+	p := startPosture(t, cfg, Options{PostureCollect: func(context.Context, config.Posture) (*directory.Snapshot, error) {
 		return postureSnapshot(time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)), nil
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	res, err := p.RunPosture(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runPosture(t, p)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := p.Drain(ctx); err != nil {
@@ -444,7 +444,7 @@ func TestPostureEntraAgainstGraphDouble(t *testing.T) {
 	out := filepath.Join(dir, "out.jsonl")
 	cfg := postureConfig(t, dir, fmt.Sprintf("  file: { path: %q }", out))
 	taken := time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)
-	p, err := New(cfg, Options{Logger: quietLog(), PostureCollect: func(ctx context.Context, _ config.Posture) (*directory.Snapshot, error) {
+	p := startPosture(t, cfg, Options{PostureCollect: func(ctx context.Context, _ config.Posture) (*directory.Snapshot, error) {
 		s := postureSnapshot(taken)
 		s.Users = append(s.Users, directory.User{Account: directory.Account{DN: "CN=adm,CN=Users,DC=corp,DC=test", SAMAccountName: "adm",
 			SID: postureDomSID + "-1106", ObjectClass: "user", UAC: directory.UACNormalAccount | directory.UACNotDelegated, PrimaryGroupID: 513, PwdLastSet: taken, LastLogon: taken, WhenCreated: taken}})
@@ -460,16 +460,7 @@ func TestPostureEntraAgainstGraphDouble(t *testing.T) {
 		}
 		return s, nil
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	res, err := p.RunPosture(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runPosture(t, p)
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -550,20 +541,11 @@ func TestPostureScheduleKeepsTheDaemonUp(t *testing.T) {
 func TestPostureWarnsWhenNoSinkTakesFindings(t *testing.T) {
 	dir := t.TempDir()
 	cfg := postureConfig(t, dir, "  stdout: { kinds: [alert] }")
-	p, err := New(cfg, Options{Logger: quietLog(), Stdout: io.Discard, PostureCollect: func(context.Context, config.Posture) (*directory.Snapshot, error) {
+	p := startPosture(t, cfg, Options{Stdout: io.Discard, PostureCollect: func(context.Context, config.Posture) (*directory.Snapshot, error) {
 		return postureSnapshot(time.Now()), nil
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	defer p.Shutdown(context.Background())
-	res, err := p.RunPosture(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runPosture(t, p)
 	if res.Queued["stdout"] != 0 || p.Counters().Get("posture_findings_unexported").Load() != 2 {
 		t.Errorf("queued %v, unexported %d", res.Queued, p.Counters().Get("posture_findings_unexported").Load())
 	}
