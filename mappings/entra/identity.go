@@ -65,7 +65,8 @@ func (d *Directory) Replace(users []DirectoryUser) {
 	d.mu.Unlock()
 }
 
-// Add adds or updates one user.
+// Add adds or updates one user; a user with the same object id is
+// replaced (its old UPN, SID and sAMAccountName no longer find it).
 func (d *Directory) Add(u DirectoryUser) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -73,7 +74,46 @@ func (d *Directory) Add(u DirectoryUser) {
 		d.byObject, d.byUPN = map[string]*DirectoryUser{}, map[string]*DirectoryUser{}
 		d.bySID, d.bySAM = map[string]*DirectoryUser{}, map[string][]*DirectoryUser{}
 	}
+	if u.ObjectID != "" {
+		d.unindex(d.byObject[strings.ToLower(u.ObjectID)])
+	}
 	index(&u, d.byObject, d.byUPN, d.bySID, d.bySAM)
+}
+
+// Remove forgets the user with objectID, if any.
+func (d *Directory) Remove(objectID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.unindex(d.byObject[strings.ToLower(objectID)])
+}
+
+// unindex removes p from every index it is in. d.mu is held.
+func (d *Directory) unindex(p *DirectoryUser) {
+	if p == nil {
+		return
+	}
+	drop := func(m map[string]*DirectoryUser, k string) {
+		if m[k] == p {
+			delete(m, k)
+		}
+	}
+	drop(d.byObject, strings.ToLower(p.ObjectID))
+	drop(d.byUPN, strings.ToLower(p.UPN))
+	drop(d.byUPN, strings.ToLower(p.OnPremUPN))
+	drop(d.bySID, strings.ToUpper(p.OnPremSID))
+	k := strings.ToLower(p.SAMAccountName)
+	ps := d.bySAM[k]
+	for i, q := range ps {
+		if q == p {
+			ps = append(ps[:i:i], ps[i+1:]...)
+			break
+		}
+	}
+	if len(ps) == 0 {
+		delete(d.bySAM, k)
+	} else {
+		d.bySAM[k] = ps
+	}
 }
 
 func index(u *DirectoryUser, byObject, byUPN, bySID map[string]*DirectoryUser, bySAM map[string][]*DirectoryUser) {
