@@ -49,6 +49,10 @@ type Source struct {
 	doneOnce sync.Once
 
 	states []*resState // owned by the poll goroutine after Start
+	// userLister is the pager's UserLister when the users poll is enabled
+	// and the pager has one; usersSt is its state (poll goroutine).
+	userLister UserLister
+	usersSt    *usersState
 }
 
 // newSource builds a source around pager. cfg must be valid.
@@ -67,7 +71,12 @@ func newSource(cfg *Config, set component.SourceSettings, pager Pager) (*Source,
 	}
 	c := *cfg
 	c.Resources = append([]string(nil), cfg.resourceList()...)
+	var ul UserLister
+	if l, ok := pager.(UserLister); ok && c.Users.enabled() {
+		ul = l
+	}
 	return &Source{
+		userLister:    ul,
 		cfg:           &c,
 		set:           set,
 		log:           set.Logger.With("source", set.ID),
@@ -113,6 +122,20 @@ func (s *Source) Start(_ context.Context, _ component.Host) error {
 		states = append(states, st)
 	}
 	s.states = states
+	if s.userLister != nil {
+		var b []byte
+		if s.set.Checkpoints != nil {
+			var err error
+			if b, err = s.set.Checkpoints.Checkpoint(CheckpointKey(ResourceUsers)); err != nil {
+				return fmt.Errorf("entra: read checkpoint: %w", err)
+			}
+		}
+		st, err := decodeUsersState(b)
+		if err != nil {
+			return fmt.Errorf("entra: %w", err)
+		}
+		s.usersSt = st
+	}
 	s.started = true
 	s.fetchCtx, s.cancelF = context.WithCancel(context.Background())
 	s.sendCtx, s.cancelS = context.WithCancel(context.Background())
@@ -175,6 +198,12 @@ func (s *Source) run() {
 			return
 		case <-t.C:
 		case <-s.trigger:
+		}
+		if s.usersSt != nil && !s.stopping() {
+			if err := s.pollUsers(s.usersSt); err != nil && !s.stopping() {
+				s.set.Counters.Add(s.cPollErrors, 1)
+				s.log.Warn("graph users poll failed; retrying next poll", "retry_in", s.cfg.PollInterval, "error", err)
+			}
 		}
 		for _, st := range s.states {
 			if s.stopping() {

@@ -183,6 +183,8 @@ func testConfig() *Config {
 	c.Resources = []string{ResourceSignIns}
 	c.PollInterval = time.Hour // tests poll by trigger
 	c.PageSize = 3
+	off := false
+	c.Users.Enabled = &off // the users poll has its own tests (users_test.go)
 	return c
 }
 
