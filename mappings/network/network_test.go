@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
@@ -69,6 +70,26 @@ func TestEventIDStable(t *testing.T) {
 	ev := NewConv(f, env).NewEvent(ts, 1, schema.KindKerberosTGT)
 	if ev.ID != a || ev.Host.Name != "dc1.lab.test" || ev.Source.Port != 49152 || ev.Event.Dataset != "netsensor" {
 		t.Fatalf("%+v", ev)
+	}
+}
+
+// EventID is schema.StableID of its parts (the ids of every golden event
+// depend on it), for every kind of address.
+func TestEventIDIsStableID(t *testing.T) {
+	ts := time.Unix(1700000000, 5)
+	for _, f := range []Flow{
+		{Transport: TCP, Client: netip.MustParseAddrPort("10.0.0.5:49152"), Server: netip.MustParseAddrPort("10.0.0.1:88")},
+		{Transport: UDP, Client: netip.MustParseAddrPort("[fe80::1%eth0]:5353"), Server: netip.MustParseAddrPort("[2001:db8::53]:53")},
+		{Transport: TCP, Client: netip.MustParseAddrPort("[::ffff:10.0.0.5]:1"), Server: netip.AddrPort{}},
+		{Transport: Transport(99), Client: netip.AddrPortFrom(netip.IPv4Unspecified(), 0)},
+	} {
+		for _, idx := range []int{0, 7, 123456} {
+			want := schema.StableID(Dataset, f.Transport.String(), f.Client.String(), f.Server.String(),
+				strconv.FormatInt(ts.UnixNano(), 10), strconv.Itoa(idx), string(schema.KindDNSQuery))
+			if got := EventID(f, ts, idx, schema.KindDNSQuery); got != want {
+				t.Errorf("%v %d: id %s, want %s", f, idx, got, want)
+			}
+		}
 	}
 }
 

@@ -43,7 +43,7 @@ type Stream struct {
 	User schema.User
 
 	bufs     [2]*network.Buffer
-	contexts map[uint16]SyntaxID
+	contexts map[uint16]context
 	lastBind []uint16 // context ids of the last bind/alter_context, for its ack
 	calls    map[uint32]*call
 	order    []uint32
@@ -54,7 +54,19 @@ type Stream struct {
 func NewStream(conv *network.Conv, transport, pipe string) *Stream {
 	return &Stream{conv: conv, transport: transport, pipe: pipe,
 		bufs:     [2]*network.Buffer{conv.NewBuffer(MaxPDU), conv.NewBuffer(MaxPDU)},
-		contexts: map[uint16]SyntaxID{}, calls: map[uint32]*call{}}
+		contexts: map[uint16]context{}, calls: map[uint32]*call{}}
+}
+
+// context is a bound presentation context with its event fields, rendered
+// once at bind time rather than per call.
+type context struct {
+	uuid, version string
+	iface         *Interface // nil when unknown
+}
+
+func newContext(syn SyntaxID) context {
+	uuid := syn.String()
+	return context{uuid: uuid, version: syn.Version(), iface: Lookup(uuid)}
 }
 
 // Data delivers the next bytes of one direction.
@@ -100,7 +112,7 @@ func (s *Stream) pdu(dir network.Direction, ts time.Time, p []byte) {
 			if _, ok := s.contexts[c.ID]; !ok && len(s.contexts) >= maxContexts {
 				continue
 			}
-			s.contexts[c.ID] = c.Abstract
+			s.contexts[c.ID] = newContext(c.Abstract)
 			s.lastBind = append(s.lastBind, c.ID)
 		}
 		s.learnUser(&h, p)
@@ -125,7 +137,7 @@ func (s *Stream) pdu(dir network.Direction, ts time.Time, p []byte) {
 		}
 	case h.Type == PTypeFault && dir == network.ToClient:
 		st, _ := FaultStatus(&h, p)
-		s.answer(h.CallID, schema.OutcomeFailure, "0x"+hex32(st))
+		s.answer(h.CallID, schema.OutcomeFailure, returnValue(st))
 	}
 }
 
@@ -174,12 +186,11 @@ func (s *Stream) request(ts time.Time, h *Header, p []byte) {
 	ev.User = s.User
 	opnum := strconv.Itoa(int(r.Opnum))
 	ev.RPC = schema.RPC{Opnum: opnum, Pipe: s.pipe, Transport: s.transport}
-	if syn, ok := s.contexts[r.ContextID]; ok {
-		uuid := syn.String()
-		ev.RPC.InterfaceUUID, ev.RPC.InterfaceVersion = uuid, syn.Version()
-		if iface := Lookup(uuid); iface != nil {
-			ev.RPC.Interface = iface.Name
-			ev.RPC.Operation = iface.Operation(r.Opnum)
+	if ctx, ok := s.contexts[r.ContextID]; ok {
+		ev.RPC.InterfaceUUID, ev.RPC.InterfaceVersion = ctx.uuid, ctx.version
+		if ctx.iface != nil {
+			ev.RPC.Interface = ctx.iface.Name
+			ev.RPC.Operation = ctx.iface.Operation(r.Opnum)
 		}
 	}
 	if a, ok := ParseAuth(h, p); ok {
@@ -207,7 +218,7 @@ func (s *Stream) answerResponse(h *Header, p []byte) {
 	}
 	outcome := schema.OutcomeSuccess
 	if v, ok := ReturnValue(h, p); ok {
-		c.ev.RPC.ReturnValue = "0x" + hex32(v)
+		c.ev.RPC.ReturnValue = returnValue(v)
 		if v >= 0xc0000000 { // NTSTATUS error severity
 			outcome = schema.OutcomeFailure
 			c.ev.Event.Reason = statusName(v)
@@ -244,10 +255,16 @@ func (s *Stream) emit(c *call) {
 	s.conv.Emit(c.ev)
 }
 
-func hex32(v uint32) string {
+// returnValue renders a return value or fault status as "0x" and 8 hex
+// digits in one allocation (none for 0, the common success).
+func returnValue(v uint32) string {
+	if v == 0 {
+		return "0x00000000"
+	}
 	const digits = "0123456789abcdef"
-	var b [8]byte
-	for i := 7; i >= 0; i-- {
+	var b [10]byte
+	b[0], b[1] = '0', 'x'
+	for i := 9; i >= 2; i-- {
 		b[i] = digits[v&0xf]
 		v >>= 4
 	}

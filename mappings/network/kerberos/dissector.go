@@ -2,7 +2,6 @@ package kerberos
 
 import (
 	"encoding/binary"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -125,14 +124,35 @@ func (h *handler) message(ts time.Time, b []byte) {
 	}
 }
 
-func hexCode(v uint32) string { return "0x" + strconv.FormatUint(uint64(v), 16) }
-
-func joinInts(v []int32) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = strconv.Itoa(int(x))
+// smallHex holds hexCode of 0..255 (etypes, error codes): no allocation
+// per event for them.
+var smallHex = func() (t [256]string) {
+	for i := range t {
+		t[i] = "0x" + strconv.FormatUint(uint64(i), 16)
 	}
-	return strings.Join(s, ",")
+	return t
+}()
+
+// hexCode renders v as "0x…" (lower case, no leading zeros).
+func hexCode(v uint32) string {
+	if v < uint32(len(smallHex)) {
+		return smallHex[v]
+	}
+	var buf [10]byte
+	return string(strconv.AppendUint(append(buf[:0], "0x"...), uint64(v), 16))
+}
+
+// joinInts renders v as "18,17,23" in one allocation.
+func joinInts(v []int32) string {
+	var buf [128]byte
+	b := buf[:0]
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	return string(b)
 }
 
 func has(v []int32, x int32) bool {
@@ -175,7 +195,9 @@ func (h *handler) emit(r request, rep *Message, ts time.Time) {
 	ev := h.conv.NewEvent(when, r.index, kind)
 	ev.Event.Action = action
 	ev.Auth.Protocol = "kerberos"
-	o := map[string]string{"RequestType": MessageName(req.Type)}
+	// Presized for every key an exchange can set: no growth.
+	o := make(map[string]string, 20)
+	o["RequestType"] = MessageName(req.Type)
 	ev.Original = o
 
 	cname, crealm, sname, srealm := req.CName, req.CRealm, req.SName, req.SRealm
@@ -259,7 +281,7 @@ func (h *handler) emit(r request, rep *Message, ts time.Time) {
 		o["TicketEtype"] = strconv.Itoa(int(rep.TicketEtype))
 		o["EncPartEtype"] = strconv.Itoa(int(rep.EncPartEtype))
 		if ev.Auth.Kerberos.Etype == "" && et != 0 {
-			ev.Auth.Kerberos.Etype = fmt.Sprintf("etype-%d", et)
+			ev.Auth.Kerberos.Etype = "etype-" + strconv.Itoa(int(et))
 		}
 	}
 	h.conv.Emit(ev)
