@@ -115,3 +115,17 @@ func BenchmarkResolve(b *testing.B) {
 		s.Resolve()
 	}
 }
+
+// Flag words name their known bits in table order; UAC and access masks
+// show the rest as hex (upper- and lower-case), encryption types drop it.
+func TestFlagNames(t *testing.T) {
+	if got := (UACAccountDisable | UACNormalAccount | 0xA0000000).String(); got != "ACCOUNTDISABLE|NORMAL_ACCOUNT|0xA0000000" {
+		t.Errorf("UAC: %q", got)
+	}
+	if got := fmt.Sprint((RightReadControl | RightSelf | 0xe000).Names()); got != "[Self ReadControl 0xe000]" {
+		t.Errorf("AccessMask: %s", got)
+	}
+	if got := fmt.Sprint((EncRC4 | EncAES256 | 0x40).Names()); got != "[RC4-HMAC AES256-CTS-HMAC-SHA1-96]" {
+		t.Errorf("EncTypes: %s", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -246,10 +247,7 @@ const (
 	rightsDSRead  = RightReadControl | RightListChildren | RightReadProperty | RightListObject
 )
 
-var rightNames = []struct {
-	bit  AccessMask
-	name string
-}{
+var rightNames = []bitName[AccessMask]{
 	{RightCreateChild, "CreateChild"}, {RightDeleteChild, "DeleteChild"}, {RightListChildren, "ListChildren"},
 	{RightSelf, "Self"}, {RightReadProperty, "ReadProperty"}, {RightWriteProperty, "WriteProperty"},
 	{RightDeleteTree, "DeleteTree"}, {RightListObject, "ListObject"}, {RightExtendedRight, "ExtendedRight"},
@@ -292,16 +290,9 @@ func (m AccessMask) Names() []string {
 	if m == RightsFullControl || m == RightGenericAll {
 		return []string{"GenericAll"}
 	}
-	var out []string
-	rest := m
-	for _, r := range rightNames {
-		if m&r.bit != 0 {
-			out = append(out, r.name)
-			rest &^= r.bit
-		}
-	}
+	out, rest := bitNames(m, rightNames)
 	if rest != 0 {
-		out = append(out, "0x"+hexU32(uint32(rest)))
+		out = append(out, "0x"+strconv.FormatUint(uint64(rest), 16))
 	}
 	return out
 }

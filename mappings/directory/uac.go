@@ -1,6 +1,9 @@
 package directory
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // UAC is userAccountControl (MS-ADTS 2.2.16).
 type UAC uint32
@@ -31,10 +34,7 @@ const (
 	UACPartialSecretsAccount      UAC = 0x4000000
 )
 
-var uacNames = []struct {
-	bit  UAC
-	name string
-}{
+var uacNames = []bitName[UAC]{
 	{UACScript, "SCRIPT"}, {UACAccountDisable, "ACCOUNTDISABLE"}, {UACHomedirRequired, "HOMEDIR_REQUIRED"},
 	{UACLockout, "LOCKOUT"}, {UACPasswdNotReqd, "PASSWD_NOTREQD"}, {UACPasswdCantChange, "PASSWD_CANT_CHANGE"},
 	{UACEncryptedTextPwdAllowed, "ENCRYPTED_TEXT_PWD_ALLOWED"}, {UACTempDuplicateAccount, "TEMP_DUPLICATE_ACCOUNT"},
@@ -89,16 +89,9 @@ func (u UAC) ServerTrust() bool { return u.Has(UACServerTrustAccount) }
 // Names lists the set bits by their MS-ADTS names, low bit first; unknown
 // bits appear as hex.
 func (u UAC) Names() []string {
-	var out []string
-	rest := u
-	for _, n := range uacNames {
-		if u&n.bit != 0 {
-			out = append(out, n.name)
-			rest &^= n.bit
-		}
-	}
+	out, rest := bitNames(u, uacNames)
 	if rest != 0 {
-		out = append(out, "0x"+strings.ToUpper(hexU32(uint32(rest))))
+		out = append(out, "0x"+strings.ToUpper(strconv.FormatUint(uint64(rest), 16)))
 	}
 	return out
 }
@@ -137,32 +130,30 @@ func (e EncTypes) DESOnly() bool { return e.DES() && !e.RC4() && !e.AES() }
 // RC4Only reports RC4 without AES (DES may be there too).
 func (e EncTypes) RC4Only() bool { return e.RC4() && !e.AES() }
 
-// Names lists the enabled types.
+var encNames = []bitName[EncTypes]{{EncDESCBCCRC, "DES-CBC-CRC"}, {EncDESCBCMD5, "DES-CBC-MD5"}, {EncRC4, "RC4-HMAC"},
+	{EncAES128, "AES128-CTS-HMAC-SHA1-96"}, {EncAES256, "AES256-CTS-HMAC-SHA1-96"}, {EncAESSK, "AES-SK"}}
+
+// Names lists the enabled types (unknown bits are left out).
 func (e EncTypes) Names() []string {
-	var out []string
-	for _, n := range []struct {
-		b EncTypes
-		s string
-	}{{EncDESCBCCRC, "DES-CBC-CRC"}, {EncDESCBCMD5, "DES-CBC-MD5"}, {EncRC4, "RC4-HMAC"},
-		{EncAES128, "AES128-CTS-HMAC-SHA1-96"}, {EncAES256, "AES256-CTS-HMAC-SHA1-96"}, {EncAESSK, "AES-SK"}} {
-		if e&n.b != 0 {
-			out = append(out, n.s)
-		}
-	}
+	out, _ := bitNames(e, encNames)
 	return out
 }
 
-func hexU32(v uint32) string {
-	const digits = "0123456789abcdef"
-	if v == 0 {
-		return "0"
+// bitName names one bit of a flag word.
+type bitName[T ~uint32] struct {
+	bit  T
+	name string
+}
+
+// bitNames lists the names of v's bits in table order, and returns the
+// bits no entry names.
+func bitNames[T ~uint32](v T, table []bitName[T]) (names []string, rest T) {
+	rest = v
+	for _, n := range table {
+		if v&n.bit != 0 {
+			names = append(names, n.name)
+			rest &^= n.bit
+		}
 	}
-	var b [8]byte
-	i := len(b)
-	for v > 0 {
-		i--
-		b[i] = digits[v&0xf]
-		v >>= 4
-	}
-	return string(b[i:])
+	return names, rest
 }
