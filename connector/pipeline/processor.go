@@ -253,6 +253,8 @@ type processorSnapshot struct {
 	Sigma     []byte `json:"sigma,omitempty"`
 	Correlate []byte `json:"correlate"`
 	Priority  []byte `json:"priority,omitempty"`
+	// Identities is what the identity join learned (entities.Identities).
+	Identities []byte `json:"identities,omitempty"`
 }
 
 // Snapshot serializes detection and correlation state.
@@ -269,7 +271,11 @@ func (p *Processor) Snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot priority state: %w", err)
 	}
-	snap := processorSnapshot{Engine: e, Correlate: c, Priority: pr}
+	ids, err := p.ids.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot identity join: %w", err)
+	}
+	snap := processorSnapshot{Engine: e, Correlate: c, Priority: pr, Identities: ids}
 	if p.sigma != nil {
 		if snap.Sigma, err = p.sigma.Snapshot(); err != nil {
 			return nil, fmt.Errorf("snapshot sigma state: %w", err)
@@ -296,6 +302,11 @@ func (p *Processor) Restore(data []byte) error {
 	}
 	if len(s.Priority) > 0 {
 		if err := p.prio.Restore(s.Priority); err != nil {
+			return err
+		}
+	}
+	if len(s.Identities) > 0 {
+		if err := p.ids.Restore(s.Identities); err != nil {
 			return err
 		}
 	}

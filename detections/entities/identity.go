@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,6 +31,10 @@ type IdentityOptions struct {
 	Learn bool
 	// MaxLearned bounds the learned SIDs; 0 means DefaultMaxLearned.
 	MaxLearned int
+	// MaxDirectory bounds the identities learned from directory_identity
+	// events and links; past it the oldest learned is evicted (counted).
+	// 0 means DefaultMaxLearned.
+	MaxDirectory int
 }
 
 // IdentityStats counts what the join did.
@@ -43,6 +48,12 @@ type IdentityStats struct {
 	Linked  uint64 `json:"linked"`
 	Full    uint64 `json:"full"`
 	Known   int    `json:"known"` // SIDs learned and held now
+	// Directory counts identities learned from directory_identity events
+	// (new or changed), Evicted those forgotten at MaxDirectory, Held the
+	// learned identities held now (directory events and links).
+	Directory uint64 `json:"directory"`
+	Evicted   uint64 `json:"evicted"`
+	Held      int    `json:"held"`
 }
 
 // onPrem is an on-prem account learned from events.
@@ -60,14 +71,24 @@ type Identities struct {
 	learn   bool
 	max     int
 	learned map[string]onPrem // SID (as logged, upper case) → account
+	// held are the identities learned at run time (directory_identity
+	// events, links), by lower-case object id, in order of first learning
+	// (order may hold ids since replaced; they are skipped on eviction).
+	held    map[string]entra.DirectoryUser
+	order   []string
+	maxHeld int
 	stats   IdentityStats
 }
 
 // NewIdentities builds the join.
 func NewIdentities(o IdentityOptions) *Identities {
-	x := &Identities{dir: entra.NewDirectory(o.Users), learn: o.Learn, max: o.MaxLearned}
+	x := &Identities{dir: entra.NewDirectory(o.Users), learn: o.Learn, max: o.MaxLearned,
+		held: map[string]entra.DirectoryUser{}, maxHeld: o.MaxDirectory}
 	if x.max <= 0 {
 		x.max = DefaultMaxLearned
+	}
+	if x.maxHeld <= 0 {
+		x.maxHeld = DefaultMaxLearned
 	}
 	if x.learn {
 		x.learned = map[string]onPrem{}
@@ -83,12 +104,19 @@ func (x *Identities) Directory() *entra.Directory { return x.dir }
 func (x *Identities) Stats() IdentityStats {
 	s := x.stats
 	s.Known = len(x.learned)
+	s.Held = len(x.held)
 	return s
 }
 
-// Enrich learns from an on-prem event, or joins a cloud event to its
-// on-prem identity. On-prem events are never changed.
+// Enrich learns from an on-prem event or a directory_identity event (the
+// entra source's users poll: the cloud identity and its on-prem SID and
+// sAMAccountName), or joins a cloud event to its on-prem identity. On-prem
+// and directory_identity events are never changed.
 func (x *Identities) Enrich(ev *schema.Event) {
+	if ev.Event.Kind == schema.KindDirectoryIdentity {
+		x.learnDirectory(ev)
+		return
+	}
 	if ev.Event.Dataset != entra.Dataset {
 		if x.learn {
 			x.learnUser(&ev.User)
@@ -146,9 +174,109 @@ func (x *Identities) link(ev *schema.Event) {
 	if du, known := x.dir.Lookup(schema.User{}, sid); known && du.SAMAccountName != "" {
 		return
 	}
-	x.dir.Add(entra.DirectoryUser{ObjectID: ev.User.ID, UPN: ev.User.UPN, OnPremSID: sid,
+	x.hold(entra.DirectoryUser{ObjectID: ev.User.ID, UPN: ev.User.UPN, OnPremSID: sid,
 		SAMAccountName: op.name, Domain: op.domain})
 	x.stats.Linked++
+}
+
+// learnDirectory adds the identity of a directory_identity event to the
+// directory when it is synchronized from AD (has an on-prem SID and
+// sAMAccountName). The NetBIOS domain comes from the SID's on-prem
+// events when they were seen (the event's domain is the DNS name).
+// Allocates only for a new or changed identity.
+func (x *Identities) learnDirectory(ev *schema.Event) {
+	du, ok := entra.DirectoryUserFromEvent(ev)
+	if !ok || du.OnPremSID == "" || du.SAMAccountName == "" {
+		return
+	}
+	du.OnPremSID = strings.ToUpper(du.OnPremSID)
+	if op, ok := x.learned[du.OnPremSID]; ok {
+		du.Domain = op.domain
+	}
+	if have, ok := x.held[strings.ToLower(du.ObjectID)]; ok && have == du {
+		return
+	}
+	x.hold(du)
+	x.stats.Directory++
+}
+
+// hold adds a run-time identity to the directory, evicting the oldest
+// held one at maxHeld.
+func (x *Identities) hold(du entra.DirectoryUser) {
+	k := strings.ToLower(du.ObjectID)
+	if k == "" {
+		x.dir.Add(du) // no key to hold it by (a link from an event without object id)
+		return
+	}
+	if _, ok := x.held[k]; !ok {
+		for len(x.held) >= x.maxHeld && len(x.order) > 0 {
+			old := x.order[0]
+			x.order = x.order[1:]
+			if _, ok := x.held[old]; ok {
+				delete(x.held, old)
+				x.dir.Remove(old)
+				x.stats.Evicted++
+			}
+		}
+		x.order = append(x.order, k)
+	}
+	du.ObjectID, du.UPN, du.OnPremSID = strings.Clone(du.ObjectID), strings.Clone(du.UPN), strings.Clone(du.OnPremSID)
+	du.SAMAccountName, du.Domain = strings.Clone(du.SAMAccountName), strings.Clone(du.Domain)
+	x.held[strings.Clone(k)] = du
+	x.dir.Add(du)
+}
+
+// identitySnapshot is the serialized run-time knowledge of Identities.
+type identitySnapshot struct {
+	// Learned are SID, sAMAccountName, domain triples.
+	Learned [][3]string `json:"learned,omitempty"`
+	// Held are the identities learned at run time, oldest first.
+	Held []entra.DirectoryUser `json:"held,omitempty"`
+}
+
+// Snapshot serializes what Identities learned at run time (SIDs from
+// on-prem events, identities from directory_identity events and links),
+// so the join survives a restart. Configured users are not included.
+func (x *Identities) Snapshot() ([]byte, error) {
+	var s identitySnapshot
+	s.Learned = make([][3]string, 0, len(x.learned))
+	for sid, op := range x.learned {
+		s.Learned = append(s.Learned, [3]string{sid, op.name, op.domain})
+	}
+	sort.Slice(s.Learned, func(i, j int) bool { return s.Learned[i][0] < s.Learned[j][0] })
+	s.Held = make([]entra.DirectoryUser, 0, len(x.held))
+	seen := make(map[string]bool, len(x.held))
+	for _, k := range x.order {
+		if du, ok := x.held[k]; ok && !seen[k] {
+			seen[k] = true
+			s.Held = append(s.Held, du)
+		}
+	}
+	return json.Marshal(s)
+}
+
+// Restore loads a Snapshot into a fresh Identities, within its bounds
+// (what exceeds MaxLearned is counted in Full, MaxDirectory in Evicted).
+func (x *Identities) Restore(data []byte) error {
+	var s identitySnapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("restore identities: %w", err)
+	}
+	for _, l := range s.Learned {
+		if x.learned == nil {
+			break
+		}
+		x.learnSID(l[0], l[1], l[2])
+	}
+	for _, du := range s.Held {
+		if du.ObjectID == "" || du.OnPremSID == "" || du.SAMAccountName == "" {
+			return fmt.Errorf("restore identities: held identity %q without object id, SID or sAMAccountName", du.UPN)
+		}
+		x.hold(du)
+	}
+	// Restoring is not learning.
+	x.stats.Learned = 0
+	return nil
 }
 
 // identityFile is the shape of a static identity mapping file.
