@@ -232,6 +232,9 @@ type Conv struct {
 	Flow Flow
 	Env  *Env
 	next int
+	// clientIP, serverIP are Flow's addresses as events show them,
+	// rendered by the first NewEvent.
+	clientIP, serverIP string
 }
 
 // NewConv returns a conversation of flow in env.
@@ -257,13 +260,16 @@ func (c *Conv) Encrypted() { c.Env.Counters.Encrypted++ }
 func (c *Conv) NewEvent(ts time.Time, index int, kind schema.EventKind) schema.Event {
 	f := c.Flow
 	ts = ts.UTC()
-	server := addrString(f.Server.Addr())
+	if c.serverIP == "" {
+		c.clientIP, c.serverIP = addrString(f.Client.Addr()), addrString(f.Server.Addr())
+	}
+	server := c.serverIP
 	name := c.Env.Name(f.Server.Addr())
 	ev := schema.Event{
 		ID:          EventID(f, ts, index, kind),
 		Timestamp:   ts,
 		Event:       schema.EventMeta{Kind: kind, Dataset: Dataset, RecordID: strconv.Itoa(index)},
-		Source:      schema.Endpoint{IP: addrString(f.Client.Addr()), Port: int(f.Client.Port())},
+		Source:      schema.Endpoint{IP: c.clientIP, Port: int(f.Client.Port())},
 		Destination: schema.Endpoint{IP: server, Port: int(f.Server.Port()), Hostname: name},
 		Host:        schema.Host{IP: server, Name: name},
 	}

@@ -93,6 +93,18 @@ func TestEventIDIsStableID(t *testing.T) {
 	}
 }
 
+func TestAppendTextIsText(t *testing.T) {
+	long := make([]byte, MaxString+10)
+	for i := range long {
+		long[i] = 'a'
+	}
+	for _, in := range []string{"", "krbtgt", "LAB.TEST", "a\x00b", "caf\xc3\xa9", "\xff\xfe", "x\x7fy", "\xe2\x82", string(long)} {
+		if got, want := string(AppendText([]byte("p/"), []byte(in))), "p/"+Text([]byte(in)); got != want {
+			t.Errorf("%q: AppendText %q, Text %q", in, got, want)
+		}
+	}
+}
+
 func TestRegistry(t *testing.T) {
 	if _, err := NewRegistry(fake{"a"}, fake{"b"}); err == nil {
 		t.Fatal("duplicate port accepted")

@@ -9,6 +9,28 @@ import (
 // MaxString caps strings copied out of packets into events.
 const MaxString = 1024
 
+// AppendText appends Text(b) to dst (for building a string of several
+// parts in one allocation).
+func AppendText(dst, b []byte) []byte {
+	if len(b) > MaxString {
+		b = b[:MaxString]
+	}
+	for len(b) > 0 {
+		if c := b[0]; c >= 0x20 && c < 0x7f {
+			dst = append(dst, c)
+			b = b[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(b)
+		if r < 0x20 || r == 0x7f {
+			r = utf8.RuneError
+		}
+		dst = utf8.AppendRune(dst, r)
+		b = b[n:]
+	}
+	return dst
+}
+
 // Text returns b as a printable string capped at MaxString bytes: invalid
 // UTF-8 and control characters become U+FFFD.
 func Text(b []byte) string {

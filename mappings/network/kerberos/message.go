@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/castellan-itdr/castellan/mappings/network"
 )
@@ -271,18 +270,24 @@ func (m *Message) parseError(body []byte) error {
 }
 
 // principal renders a PrincipalName body as "part/part".
+// It is built in one allocation.
 func principal(body []byte) string {
-	var parts []string
+	var buf [128]byte
+	out, parts := buf[:0], 0
 	_ = fields(body, func(n int, f network.TLV) error {
 		if n == 1 {
 			return network.Elements(f.Body, 8, func(s network.TLV) bool {
-				parts = append(parts, network.Text(s.Body))
+				if parts > 0 {
+					out = append(out, '/')
+				}
+				out = network.AppendText(out, s.Body)
+				parts++
 				return true
 			})
 		}
 		return nil
 	})
-	return strings.Join(parts, "/")
+	return string(out)
 }
 
 // encEtype reads the etype of an EncryptedData body.

@@ -118,7 +118,7 @@ func (h *handler) message(dir network.Direction, ts time.Time, m []byte) {
 		h.conv.Malformed()
 		return
 	}
-	if !Commands(m, func(hd *Header, cmd []byte) { h.command(dir, ts, hd, cmd) }) {
+	if !Commands(m, func(hd Header, cmd []byte) { h.command(dir, ts, &hd, cmd) }) {
 		h.conv.Malformed()
 	}
 }

@@ -99,8 +99,9 @@ func NBSS(b []byte) (int, error) {
 
 // Commands splits an SMB2 message into its compounded commands (walking
 // NextCommand, at most 16), calling fn with each command's bytes from its
-// header on. It reports false when a command is not SMB2.
-func Commands(m []byte, fn func(h *Header, cmd []byte)) bool {
+// header on. It reports false when a command is not SMB2. The header is
+// passed by value so that it stays on the stack.
+func Commands(m []byte, fn func(h Header, cmd []byte)) bool {
 	for i := 0; i < 16 && len(m) >= HeaderLen; i++ {
 		h, err := ParseHeader(m)
 		if err != nil {
@@ -111,7 +112,7 @@ func Commands(m []byte, fn func(h *Header, cmd []byte)) bool {
 		if next >= HeaderLen && next <= len(m) {
 			cur = m[:next]
 		}
-		fn(&h, cur)
+		fn(h, cur)
 		if next < HeaderLen || next >= len(m) {
 			return true
 		}
