@@ -2,6 +2,7 @@ package ntlm
 
 import (
 	"encoding/binary"
+	"strconv"
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/network"
@@ -108,7 +109,7 @@ func (s *SessionSetups) Command(ts time.Time, m []byte) {
 	case TypeAuthenticate:
 		session := binary.LittleEndian.Uint64(m[40:])
 		ev := Event(s.conv, ts, s.conv.NextIndex(), &nm, "smb2")
-		ev.Original["SessionId"] = "0x" + hex64(session)
+		ev.Original["SessionId"] = "0x" + strconv.FormatUint(session, 16)
 		if _, known := s.users[session]; !nm.Anonymous() && (known || len(s.users) < maxSessionUsers) {
 			s.users[session] = ev.User
 		}
@@ -119,19 +120,4 @@ func (s *SessionSetups) Command(ts time.Time, m []byte) {
 		s.pending[msgID] = pendingAuth{ev: ev, session: session}
 		s.order = append(s.order, msgID)
 	}
-}
-
-func hex64(v uint64) string {
-	const digits = "0123456789abcdef"
-	var b [16]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = digits[v&0xf]
-		v >>= 4
-		if v == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }
