@@ -198,6 +198,27 @@ type Env struct {
 	// names are server host names learned from the traffic (NTLM
 	// CHALLENGE target info), by address.
 	names map[netip.Addr]string
+	// addrs interns address strings (a capture sees few hosts, each in
+	// many conversations); at most maxAddrs.
+	addrs map[netip.Addr]string
+}
+
+// maxAddrs bounds the interned address strings.
+const maxAddrs = 16384
+
+// addrString renders a as events show it, interned.
+func (e *Env) addrString(a netip.Addr) string {
+	if s, ok := e.addrs[a]; ok {
+		return s
+	}
+	s := addrString(a)
+	if e.addrs == nil {
+		e.addrs = map[netip.Addr]string{}
+	}
+	if len(e.addrs) < maxAddrs {
+		e.addrs[a] = s
+	}
+	return s
 }
 
 // maxNames bounds the learned host names.
@@ -261,7 +282,7 @@ func (c *Conv) NewEvent(ts time.Time, index int, kind schema.EventKind) schema.E
 	f := c.Flow
 	ts = ts.UTC()
 	if c.serverIP == "" {
-		c.clientIP, c.serverIP = addrString(f.Client.Addr()), addrString(f.Server.Addr())
+		c.clientIP, c.serverIP = c.Env.addrString(f.Client.Addr()), c.Env.addrString(f.Server.Addr())
 	}
 	server := c.serverIP
 	name := c.Env.Name(f.Server.Addr())

@@ -234,7 +234,7 @@ func (h *handler) request(ts time.Time, m *Message) {
 		p = &op{events: []schema.Event{ev}}
 	case OpModDNRequest:
 		var el []network.TLV
-		if el, err = seq(m.Body, 4); err == nil && len(el) >= 3 {
+		if el, err = seq(new([4]network.TLV)[:0], m.Body); err == nil && len(el) >= 3 {
 			ev := h.event(ts, idx, schema.KindDirectoryChange, "ldap-modify-dn", m)
 			ev.Directory.Object.DN = network.Text(el[0].Body)
 			ev.Directory.Operation = "move"
@@ -269,7 +269,9 @@ func (h *handler) event(ts time.Time, idx int, kind schema.EventKind, action str
 	ev.Event.Code = "ldap"
 	ev.Auth.Protocol = "ldap"
 	ev.User = h.user
-	ev.Original = map[string]string{"MessageID": strconv.FormatInt(m.ID, 10)}
+	// Presized for the keys the operation and its result add: no growth.
+	ev.Original = make(map[string]string, 16)
+	ev.Original["MessageID"] = strconv.FormatInt(m.ID, 10)
 	if len(m.Controls) > 0 {
 		ev.Original["Controls"] = strings.Join(m.Controls, ",")
 	}

@@ -82,10 +82,12 @@ func ParseMessage(b []byte) (Message, error) {
 	return m, nil
 }
 
-// seq reads the elements of a body into a fixed list (at most n).
-func seq(body []byte, n int) ([]network.TLV, error) {
-	out := make([]network.TLV, 0, n)
-	err := network.Elements(body, n, func(t network.TLV) bool {
+// seq reads the elements of a body into dst (at most cap(dst)). Callers
+// pass a fresh array (seq(new([n]network.TLV)[:0], body)) that stays on
+// their stack.
+func seq(dst []network.TLV, body []byte) ([]network.TLV, error) {
+	out := dst[:0]
+	err := network.Elements(body, cap(dst), func(t network.TLV) bool {
 		out = append(out, t)
 		return true
 	})
@@ -105,7 +107,7 @@ type Bind struct {
 // ParseBind decodes a BindRequest body.
 func ParseBind(body []byte) (Bind, error) {
 	var b Bind
-	el, err := seq(body, 3)
+	el, err := seq(new([3]network.TLV)[:0], body)
 	if err != nil || len(el) != 3 {
 		return b, ErrMalformed
 	}
@@ -117,7 +119,7 @@ func ParseBind(body []byte) (Bind, error) {
 		b.Simple = true
 		b.PasswordLen = len(auth.Body)
 	case auth.Is(network.ClassContext, 3):
-		parts, err := seq(auth.Body, 2)
+		parts, err := seq(new([2]network.TLV)[:0], auth.Body)
 		if err != nil || len(parts) == 0 {
 			return b, ErrMalformed
 		}
@@ -142,7 +144,7 @@ type Result struct {
 // ParseResult decodes a response body.
 func ParseResult(body []byte) (Result, error) {
 	var r Result
-	el, err := seq(body, 8)
+	el, err := seq(new([8]network.TLV)[:0], body)
 	if err != nil || len(el) < 3 {
 		return r, ErrMalformed
 	}
@@ -188,7 +190,7 @@ func ScopeName(s int64) string {
 // ParseSearch decodes a SearchRequest body.
 func ParseSearch(body []byte) (Search, error) {
 	var s Search
-	el, err := seq(body, 8)
+	el, err := seq(new([8]network.TLV)[:0], body)
 	if err != nil || len(el) != 8 {
 		return s, ErrMalformed
 	}
@@ -198,6 +200,7 @@ func ParseSearch(body []byte) (Search, error) {
 	s.TimeLimit, _ = network.Int(el[4].Body)
 	s.TypesOnly = len(el[5].Body) == 1 && el[5].Body[0] != 0
 	var sb strings.Builder
+	sb.Grow(128)
 	if err := renderFilter(&sb, el[6], 0); err != nil {
 		return s, err
 	}
@@ -249,7 +252,7 @@ func renderFilter(sb *strings.Builder, f network.TLV, depth int) error {
 			return err
 		}
 	case 3, 5, 6, 8: // equality, >=, <=, ~=
-		el, err := seq(f.Body, 2)
+		el, err := seq(new([2]network.TLV)[:0], f.Body)
 		if err != nil || len(el) != 2 {
 			return ErrMalformed
 		}
@@ -257,7 +260,7 @@ func renderFilter(sb *strings.Builder, f network.TLV, depth int) error {
 		sb.WriteString(map[int]string{3: "=", 5: ">=", 6: "<=", 8: "~="}[f.Tag])
 		escapeValue(sb, el[1].Body)
 	case 4: // substrings
-		el, err := seq(f.Body, 2)
+		el, err := seq(new([2]network.TLV)[:0], f.Body)
 		if err != nil || len(el) != 2 {
 			return ErrMalformed
 		}
@@ -408,14 +411,14 @@ var modOps = [...]string{"add", "delete", "replace", "increment"}
 // ParseModify decodes a ModifyRequest body.
 func ParseModify(body []byte) (Object, error) {
 	var o Object
-	el, err := seq(body, 2)
+	el, err := seq(new([2]network.TLV)[:0], body)
 	if err != nil || len(el) != 2 {
 		return o, ErrMalformed
 	}
 	o.DN = network.Text(el[0].Body)
 	var perr error
 	err = network.Elements(el[1].Body, maxList, func(ch network.TLV) bool {
-		parts, err := seq(ch.Body, 2)
+		parts, err := seq(new([2]network.TLV)[:0], ch.Body)
 		if err != nil || len(parts) != 2 {
 			perr = ErrMalformed
 			return false
@@ -443,7 +446,7 @@ func ParseModify(body []byte) (Object, error) {
 // ParseAdd decodes an AddRequest body.
 func ParseAdd(body []byte) (Object, error) {
 	var o Object
-	el, err := seq(body, 2)
+	el, err := seq(new([2]network.TLV)[:0], body)
 	if err != nil || len(el) != 2 {
 		return o, ErrMalformed
 	}
@@ -467,7 +470,7 @@ func ParseAdd(body []byte) (Object, error) {
 
 func partialAttribute(body []byte) (Change, error) {
 	var c Change
-	parts, err := seq(body, 2)
+	parts, err := seq(new([2]network.TLV)[:0], body)
 	if err != nil || len(parts) != 2 {
 		return c, ErrMalformed
 	}
