@@ -51,6 +51,23 @@ func TestIdentitiesLearnFromDirectoryEvents(t *testing.T) {
 	if st := x.Stats(); st.Directory != 1 || st.Held != 1 || st.Evicted != 0 {
 		t.Errorf("stats %+v", st)
 	}
+	// A directory event before any on-prem event: the join works at once,
+	// and the domain arrives with the SID's first on-prem event.
+	early := dirEvent("obj-early", "early.bird@corp.example", "S-1-5-21-7-7-7-1200", "ebird")
+	x.Enrich(&early)
+	e1 := signin("obj-early", "")
+	x.Enrich(&e1)
+	if e1.User.Name != "ebird" || e1.User.Domain != "corp.example" {
+		t.Errorf("early join: %+v", e1.User)
+	}
+	op := schema.Event{Event: schema.EventMeta{Kind: schema.KindLogon, Dataset: "winjson"},
+		User: schema.User{Name: "ebird", Domain: "CORP", ID: "S-1-5-21-7-7-7-1200"}}
+	x.Enrich(&op)
+	e2 := signin("obj-early", "")
+	x.Enrich(&e2)
+	if e2.User.Name != "ebird" || e2.User.Domain != "CORP" {
+		t.Errorf("domain not learned: %+v", e2.User)
+	}
 	// A changed UPN replaces the old one.
 	d3 := dirEvent("obj-crm", "crm@corp.example", "S-1-5-21-7-7-7-1105", "svc-crm")
 	x.Enrich(&d3)

@@ -161,6 +161,16 @@ func (x *Identities) learnSID(sid, name, domain string) {
 	}
 	x.learned[strings.Clone(sid)] = onPrem{name: strings.Clone(name), domain: strings.Clone(domain)}
 	x.stats.Learned++
+	// An identity held from a directory_identity event learns its NetBIOS
+	// domain from the first on-prem event of its SID.
+	if domain != "" && len(x.held) > 0 {
+		if du, ok := x.dir.Lookup(schema.User{}, sid); ok && du.Domain == "" {
+			if _, held := x.held[strings.ToLower(du.ObjectID)]; held {
+				du.Domain = domain
+				x.hold(du)
+			}
+		}
+	}
 }
 
 // link adds a cloud identity whose onPremisesSecurityIdentifier names a

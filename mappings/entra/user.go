@@ -63,7 +63,7 @@ func boolText(o map[string]any, key string) string {
 	case bool:
 		return strconv.FormatBool(v)
 	case string:
-		return v
+		return truncate(v, MaxOriginalValue)
 	}
 	return ""
 }

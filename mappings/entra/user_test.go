@@ -59,3 +59,30 @@ func TestDirectoryAddReplacesAndRemove(t *testing.T) {
 		t.Error("removed user still found")
 	}
 }
+
+func FuzzFromUser(f *testing.F) {
+	f.Add([]byte(`{"id":"obj-1","userPrincipalName":"a@b.c","onPremisesSecurityIdentifier":"S-1-5-21-1-2-3-1105","onPremisesSamAccountName":"a","onPremisesDomainName":"b.c","onPremisesSyncEnabled":true,"accountEnabled":false}`))
+	f.Add([]byte(`{"id":"obj-2","userPrincipalName":"x@y","onPremisesSecurityIdentifier":null,"accountEnabled":"yes"}`))
+	f.Add([]byte(`{"id":7}`))
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := Mapper{TenantID: "t"}.FromUser(b, at)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error wraps no sentinel: %v", err)
+			}
+			return
+		}
+		if ev.ID == "" || ev.User.ID == "" || ev.Event.Kind != schema.KindDirectoryIdentity || len(ev.Original) != 2 {
+			t.Fatalf("bad event %+v", ev)
+		}
+		for _, v := range ev.Original {
+			if len(v) > MaxOriginalValue {
+				t.Fatalf("original value of %d bytes", len(v))
+			}
+		}
+		if _, ok := DirectoryUserFromEvent(&ev); !ok {
+			t.Fatal("mapped event not read back")
+		}
+	})
+}
