@@ -201,7 +201,9 @@ func (d *decoder) key(k *yaml.Node, path string, seen map[string]int) (string, b
 
 func (d *decoder) unknown(k *yaml.Node, path, key string, known []string) {
 	msg := fmt.Sprintf("unknown field %q", key)
-	if s := suggest(key, known); s != "" {
+	if to, ok := movedKeys[joinPath(path, key)]; ok {
+		msg += " (moved to " + to + ")"
+	} else if s := suggest(key, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	d.add(k.Line, path, errors.New(msg))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/castellan-itdr/castellan/connector/sources/entra/entraauth"
 )
 
 // Response modes (response.mode and a rule's response.mode).
@@ -59,20 +61,20 @@ type ResponseAD struct {
 	BaseDN string `yaml:"base_dn"`
 }
 
-// ResponseEntra is an Entra ID tenant acted on through Microsoft Graph,
-// authenticated as an app with a client secret or certificate.
-type ResponseEntra struct {
-	TenantID        string `yaml:"tenant_id"`
-	ClientID        string `yaml:"client_id"`
-	ClientSecret    Secret `yaml:"client_secret"`
-	CertificateFile string `yaml:"certificate_file"`
-	// CertificatePassword decrypts a PKCS#12 certificate file.
-	CertificatePassword Secret `yaml:"certificate_password"`
-	// GraphURL overrides https://graph.microsoft.com/v1.0 (a sovereign
-	// cloud, or a local double over http on localhost).
-	GraphURL string `yaml:"graph_url"`
-	// AuthorityHost overrides https://login.microsoftonline.com/.
-	AuthorityHost string `yaml:"authority_host"`
+// ResponseEntra is an Entra ID tenant acted on through Microsoft Graph:
+// the same settings, defaults and validation as the entra source and
+// posture.entra (package entraauth) — tenant_id, client_id, auth {method:
+// client_secret (default) | client_certificate | managed_identity |
+// workload_identity, …}, cloud, graph_url, authority_host. Settings the
+// file leaves empty take entraauth's defaults: use WithDefaults.
+type ResponseEntra = entraauth.Settings
+
+// movedKeys maps a key that no longer exists (full path) to what replaced
+// it; the decoder words the unknown-key error with it.
+var movedKeys = map[string]string{
+	"response.entra.client_secret":        "auth.client_secret, with auth.method client_secret (auth: {method: client_secret, client_secret: …})",
+	"response.entra.certificate_file":     "auth.certificate_file, with auth.method client_certificate (auth: {method: client_certificate, certificate_file: …})",
+	"response.entra.certificate_password": "auth.certificate_password, with auth.method client_certificate",
 }
 
 // RateLimit caps enforced actions in any one-hour window; 0 means no cap.
@@ -118,31 +120,8 @@ func (r *Response) validate(v *validation) {
 		}
 	}
 	if e := r.Entra; e != nil {
-		if e.TenantID == "" {
-			v.add("response.entra.tenant_id", ErrRequired)
-		}
-		if e.ClientID == "" {
-			v.add("response.entra.client_id", ErrRequired)
-		}
-		switch {
-		case e.ClientSecret == "" && e.CertificateFile == "":
-			v.add("response.entra.client_secret", errors.New("client_secret or certificate_file is required"))
-		case e.ClientSecret != "" && e.CertificateFile != "":
-			v.add("response.entra.certificate_file", errors.New("set client_secret or certificate_file, not both"))
-		}
-		for path, s := range map[string]string{"response.entra.graph_url": e.GraphURL, "response.entra.authority_host": e.AuthorityHost} {
-			if s == "" {
-				continue
-			}
-			u, err := url.Parse(s)
-			switch {
-			case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-				v.add(path, fmt.Errorf("must be an absolute http(s) URL (got %q)", s))
-			case u.Scheme == "http" && !isLocalHost(u.Hostname()):
-				v.add(path, errors.New("plain http is allowed only for localhost"))
-			}
+		for _, err := range leaves(e.WithDefaults().Validate()) {
+			v.errs = append(v.errs, prefixed("response.entra", err))
 		}
 	}
 }
-
-func isLocalHost(h string) bool { return h == "localhost" || h == "127.0.0.1" || h == "::1" }

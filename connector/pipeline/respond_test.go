@@ -16,6 +16,7 @@ import (
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/connector/respond"
+	"github.com/castellan-itdr/castellan/connector/sources/entra/entraauth"
 	"github.com/castellan-itdr/castellan/detections/engine"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -206,7 +207,7 @@ func BenchmarkResponseNote(b *testing.B) {
 func TestRuleActionsAreOffered(t *testing.T) {
 	r, err := NewResponder(config.Response{
 		AD:      &config.ResponseAD{URL: "ldaps://127.0.0.1:1", Bind: "x", Password: "y", BaseDN: "DC=x"},
-		Entra:   &config.ResponseEntra{TenantID: "t", ClientID: "c", ClientSecret: "s", GraphURL: "http://127.0.0.1:1/v1.0"},
+		Entra:   &config.ResponseEntra{TenantID: "t", ClientID: "c", Auth: entraauth.Auth{ClientSecret: "s"}, GraphURL: "http://127.0.0.1:1/v1.0"},
 		Journal: filepath.Join(t.TempDir(), "j.db"),
 	})
 	if err != nil {

@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/identityprotection"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/connector/respond"
+	"github.com/castellan-itdr/castellan/connector/sources/entra/entracred"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -28,47 +26,22 @@ type Directory struct {
 	tenant string
 }
 
-// New returns the directory of cfg, authenticating with its client secret
-// or certificate. opts may carry a test transport for the token endpoint.
+// New returns the directory of cfg: the entra source's settings (package
+// entraauth), with its defaults for what cfg leaves empty, authenticated
+// by the same credential construction (package entracred): client
+// secret, client certificate, managed identity or workload identity. It
+// validates cfg and makes no network call. opts may carry a test transport
+// for the token endpoint.
 func New(cfg config.ResponseEntra, opts azcore.ClientOptions) (*Directory, error) {
-	graphURL := strings.TrimRight(cfg.GraphURL, "/")
-	if graphURL == "" {
-		graphURL = "https://graph.microsoft.com/v1.0"
+	s := cfg.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	opts.Cloud = cloud.AzurePublic
-	noDiscovery := false
-	if cfg.AuthorityHost != "" {
-		opts.Cloud.ActiveDirectoryAuthorityHost = strings.TrimRight(cfg.AuthorityHost, "/") + "/"
-		noDiscovery = true
-	}
-	var cred azcore.TokenCredential
-	var err error
-	switch {
-	case cfg.ClientSecret != "":
-		cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret.Value(),
-			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: noDiscovery})
-	case cfg.CertificateFile != "":
-		var data []byte
-		if data, err = os.ReadFile(cfg.CertificateFile); err != nil {
-			return nil, fmt.Errorf("response.entra.certificate_file: %w", err)
-		}
-		var pw []byte
-		if p := cfg.CertificatePassword.Value(); p != "" {
-			pw = []byte(p)
-		}
-		certs, key, perr := azidentity.ParseCertificates(data, pw)
-		if perr != nil {
-			return nil, fmt.Errorf("response.entra.certificate_file: %w", perr)
-		}
-		cred, err = azidentity.NewClientCertificateCredential(cfg.TenantID, cfg.ClientID, certs, key,
-			&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: noDiscovery})
-	default:
-		return nil, errors.New("response.entra: client_secret or certificate_file is required")
-	}
+	cred, err := entracred.New(s, opts)
 	if err != nil {
 		return nil, err
 	}
-	return NewWithCredential(cred, graphURL, cfg.TenantID)
+	return NewWithCredential(cred, s.GraphEndpoint(), s.TenantID)
 }
 
 // NewWithCredential returns the directory at graphURL (base URL with

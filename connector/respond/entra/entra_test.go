@@ -11,6 +11,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/connector/respond"
+	"github.com/castellan-itdr/castellan/connector/sources/entra/entraauth"
 	"github.com/castellan-itdr/castellan/connector/sources/entra/graphfake"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -32,7 +33,8 @@ func setup(t *testing.T, protected ...string) (*graphfake.Server, *respond.Respo
 	g.AddUser(graphfake.User{ID: annID, UserPrincipalName: "ann@contoso.com", AccountEnabled: true})
 	g.AddUser(graphfake.User{ID: bobID, UserPrincipalName: "bob@contoso.com", AccountEnabled: true})
 	g.SetRisk(annID, "atRisk", "medium")
-	d, err := New(config.ResponseEntra{TenantID: "tenant-1", ClientID: "client-1", ClientSecret: "s3cret",
+	d, err := New(config.ResponseEntra{TenantID: "tenant-1", ClientID: "client-1",
+		Auth:     entraauth.Auth{Method: entraauth.AuthClientSecret, ClientSecret: "s3cret"},
 		GraphURL: g.URL(), AuthorityHost: idp.URL()}, azcore.ClientOptions{Transport: idp.Client()})
 	if err != nil {
 		t.Fatal(err)
