@@ -14,15 +14,9 @@ const Type = "entra"
 // returns a source that is not yet started. No network call is made:
 // tokens and data are requested by the first poll.
 func New(cfg *Config, set component.SourceSettings) (*Source, error) {
-	if cfg == nil {
-		return nil, errors.New("entra: nil config")
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, errors.Join(errors.New("entra: invalid config"), err)
-	}
-	cred, err := newCredential(cfg, azcore.ClientOptions{})
+	cred, err := validCredential(cfg)
 	if err != nil {
-		return nil, errors.Join(errors.New("entra: credential"), err)
+		return nil, err
 	}
 	pager, err := NewGraphPager(cred, endpointsOf(cfg).graphURL)
 	if err != nil {
@@ -35,11 +29,32 @@ func New(cfg *Config, set component.SourceSettings) (*Source, error) {
 // client (replay tools, tests). cfg's credential settings are validated
 // but not used.
 func NewWithPager(cfg *Config, set component.SourceSettings, pager Pager) (*Source, error) {
-	if cfg == nil {
-		return nil, errors.New("entra: nil config")
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, errors.Join(errors.New("entra: invalid config"), err)
+	if err := validate(cfg); err != nil {
+		return nil, err
 	}
 	return newSource(cfg, set, pager)
+}
+
+// validate rejects a nil or invalid config.
+func validate(cfg *Config) error {
+	if cfg == nil {
+		return errors.New("entra: nil config")
+	}
+	if err := cfg.Validate(); err != nil {
+		return errors.Join(errors.New("entra: invalid config"), err)
+	}
+	return nil
+}
+
+// validCredential validates cfg and builds its credential (no network
+// call).
+func validCredential(cfg *Config) (azcore.TokenCredential, error) {
+	if err := validate(cfg); err != nil {
+		return nil, err
+	}
+	cred, err := newCredential(cfg, azcore.ClientOptions{})
+	if err != nil {
+		return nil, errors.Join(errors.New("entra: credential"), err)
+	}
+	return cred, nil
 }

@@ -50,15 +50,9 @@ type Snapshotter struct {
 // NewSnapshotter validates cfg (the same settings as the entra source) and
 // builds the credential and Graph client; no network call is made.
 func NewSnapshotter(cfg *Config) (*Snapshotter, error) {
-	if cfg == nil {
-		return nil, errors.New("entra: nil config")
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, errors.Join(errors.New("entra: invalid config"), err)
-	}
-	cred, err := newCredential(cfg, azcore.ClientOptions{})
+	cred, err := validCredential(cfg)
 	if err != nil {
-		return nil, errors.Join(errors.New("entra: credential"), err)
+		return nil, err
 	}
 	return newSnapshotter(cred, endpointsOf(cfg).graphURL, cfg.TenantID)
 }
