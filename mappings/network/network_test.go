@@ -3,10 +3,13 @@ package network
 import (
 	"bytes"
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"testing"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -102,6 +105,48 @@ func TestAppendTextIsText(t *testing.T) {
 		if got, want := string(AppendText([]byte("p/"), []byte(in))), "p/"+Text([]byte(in)); got != want {
 			t.Errorf("%q: AppendText %q, Text %q", in, got, want)
 		}
+	}
+}
+
+// utf16Reference is UTF16 as first written (utf16.Decode then string):
+// the one-allocation version must render exactly the same.
+func utf16Reference(b []byte) string {
+	n := min(len(b)/2, MaxString)
+	u := make([]uint16, n)
+	for i := range u {
+		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	rs := utf16.Decode(u)
+	for i, r := range rs {
+		if r < 0x20 || r == 0x7f {
+			rs[i] = utf8.RuneError
+		}
+	}
+	return string(rs)
+}
+
+func TestUTF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	units := []uint16{'A', 'z', 0, 0x1f, 0x7f, 0xe9, 0x4e2d, 0xd83d, 0xde00, 0xdbff, 0xdfff, 0xfffd, 0xffff}
+	for range 5000 {
+		b := make([]byte, 0, 40)
+		for range rng.IntN(20) {
+			u := units[rng.IntN(len(units))]
+			b = append(b, byte(u), byte(u>>8))
+		}
+		if rng.IntN(4) == 0 {
+			b = append(b, 'x') // odd length
+		}
+		if got, want := UTF16(b), utf16Reference(b); got != want {
+			t.Fatalf("% x: %q, want %q", b, got, want)
+		}
+	}
+	long := make([]byte, 2*MaxString+8)
+	for i := range long {
+		long[i] = "a\x00"[i%2]
+	}
+	if got, want := UTF16(long), utf16Reference(long); got != want || len(got) != MaxString {
+		t.Fatalf("long: %d bytes, reference %d", len(got), len(want))
 	}
 }
 

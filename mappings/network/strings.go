@@ -60,18 +60,29 @@ func Text(b []byte) string {
 }
 
 // UTF16 decodes little-endian UTF-16 (as NTLM and SMB carry names) capped
-// at MaxString code units.
+// at MaxString code units, in one allocation: unpaired surrogates and
+// control characters become U+FFFD.
 func UTF16(b []byte) string {
 	n := min(len(b)/2, MaxString)
-	u := make([]uint16, n)
-	for i := range u {
-		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-	}
-	rs := utf16.Decode(u)
-	for i, r := range rs {
-		if r < 0x20 || r == 0x7f {
-			rs[i] = utf8.RuneError
+	var buf [256]byte
+	out := buf[:0]
+	unit := func(i int) rune { return rune(uint16(b[2*i]) | uint16(b[2*i+1])<<8) }
+	for i := 0; i < n; i++ {
+		r := unit(i)
+		if utf16.IsSurrogate(r) {
+			d := utf8.RuneError
+			if i+1 < n {
+				d = utf16.DecodeRune(r, unit(i+1))
+			}
+			if d != utf8.RuneError {
+				i++ // a pair
+			}
+			r = d
 		}
+		if r < 0x20 || r == 0x7f {
+			r = utf8.RuneError
+		}
+		out = utf8.AppendRune(out, r)
 	}
-	return string(rs)
+	return string(out)
 }

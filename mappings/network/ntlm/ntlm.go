@@ -202,7 +202,9 @@ func Learn(c *network.Conv, m *Message) {
 	if name == "" {
 		name = m.NbComputer
 	}
-	c.Env.LearnName(c.Flow.Server.Addr(), strings.ToLower(name))
+	if c.Env.Name(c.Flow.Server.Addr()) == "" { // the first name wins
+		c.Env.LearnName(c.Flow.Server.Addr(), strings.ToLower(name))
+	}
 }
 
 // Event builds the ntlm_auth event of an AUTHENTICATE message carried by
@@ -217,22 +219,34 @@ func Event(c *network.Conv, ts time.Time, index int, m *Message, carrier string)
 	ev.User = schema.User{Name: m.User, Domain: m.Domain, IsMachine: strings.HasSuffix(m.User, "$")}
 	ev.Source.Hostname = m.Workstation
 	ev.Auth.NTLM = schema.NTLM{Version: m.Version(), Workstation: m.Workstation}
-	ev.Original = map[string]string{
-		"TargetUserName":          m.User,
-		"TargetDomainName":        m.Domain,
-		"Workstation":             m.Workstation,
-		"Carrier":                 carrier,
-		"NegotiateFlags":          "0x" + strconv.FormatUint(uint64(m.Flags), 16),
-		"NtResponseLength":        strconv.Itoa(m.NTLen),
-		"LmResponseLength":        strconv.Itoa(m.LMLen),
-		"MIC":                     strconv.FormatBool(m.MIC),
-		"LmPackageName":           lmPackage(m),
-		"ExtendedSessionSecurity": strconv.FormatBool(m.Flags&flagESS != 0),
-	}
+	// Presized for these keys and those the carriers add (Anonymous,
+	// SessionId, Status): no growth.
+	o := make(map[string]string, 16)
+	o["TargetUserName"] = m.User
+	o["TargetDomainName"] = m.Domain
+	o["Workstation"] = m.Workstation
+	o["Carrier"] = carrier
+	o["NegotiateFlags"] = Hex(uint64(m.Flags))
+	o["NtResponseLength"] = strconv.Itoa(m.NTLen)
+	o["LmResponseLength"] = strconv.Itoa(m.LMLen)
+	o["MIC"] = strconv.FormatBool(m.MIC)
+	o["LmPackageName"] = lmPackage(m)
+	o["ExtendedSessionSecurity"] = strconv.FormatBool(m.Flags&flagESS != 0)
+	ev.Original = o
 	if m.Anonymous() {
 		ev.Original["Anonymous"] = "true"
 	}
 	return ev
+}
+
+// Hex renders v as "0x…" (lower case, no leading zeros) in one
+// allocation ("0x0" in none).
+func Hex(v uint64) string {
+	if v == 0 {
+		return "0x0"
+	}
+	var buf [18]byte
+	return string(strconv.AppendUint(append(buf[:0], "0x"...), v, 16))
 }
 
 // lmPackage names the response as Windows' 4624 LmPackageName does.
@@ -250,7 +264,7 @@ func lmPackage(m *Message) string {
 
 // SetStatus sets the outcome from an NTSTATUS (0 = success).
 func SetStatus(ev *schema.Event, status uint32) {
-	code := "0x" + strconv.FormatUint(uint64(status), 16)
+	code := Hex(uint64(status))
 	ev.Original["Status"] = code
 	if status == 0 {
 		ev.Event.Outcome = schema.OutcomeSuccess

@@ -2,7 +2,6 @@ package ntlm
 
 import (
 	"encoding/binary"
-	"strconv"
 	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/network"
@@ -109,7 +108,7 @@ func (s *SessionSetups) Command(ts time.Time, m []byte) {
 	case TypeAuthenticate:
 		session := binary.LittleEndian.Uint64(m[40:])
 		ev := Event(s.conv, ts, s.conv.NextIndex(), &nm, "smb2")
-		ev.Original["SessionId"] = "0x" + strconv.FormatUint(session, 16)
+		ev.Original["SessionId"] = Hex(session)
 		if _, known := s.users[session]; !nm.Anonymous() && (known || len(s.users) < maxSessionUsers) {
 			s.users[session] = ev.User
 		}
