@@ -344,7 +344,7 @@ func TestReplayCaptures(t *testing.T) {
 		t.Errorf("stderr: %s", stderr)
 	}
 	data, _ := os.ReadFile(out)
-	if !strings.Contains(string(data), `"id":"asrep-roasting"`) {
+	if !strings.Contains(string(data), `"id":"net-asrep-roasting"`) {
 		t.Fatalf("no AS-REP roasting alert from the capture:\n%.500s", data)
 	}
 	evOut := filepath.Join(t.TempDir(), "e.jsonl")

@@ -39,7 +39,9 @@
 // modifier: field|contains, field|startswith, field|endswith, field|re (a Go
 // regular expression) or field|exists (true/false). Comparisons ignore case;
 // booleans compare as "true"/"false". An event is excluded when every entry
-// of the optional not block holds. Rules with an event.kind equality are
+// of the optional not block holds; not may also be a list of such blocks,
+// and then the event is excluded when any one of them holds (not:
+// [{event.dataset: netsensor}, {user.name|endswith: $}]). Rules with an event.kind equality are
 // indexed by kind, so an event is only evaluated by the rules that can match
 // it.
 //

@@ -148,7 +148,15 @@ func (r *Rule) matches(ev *schema.Event) bool {
 	if !allHold(r.where, ev) {
 		return false
 	}
-	return len(r.not) == 0 || !allHold(r.not, ev)
+	if len(r.not) > 0 && allHold(r.not, ev) {
+		return false
+	}
+	for _, n := range r.notAny {
+		if allHold(n, ev) {
+			return false
+		}
+	}
+	return true
 }
 
 // compileConds compiles a top-level where/not mapping node.

@@ -91,6 +91,7 @@ type Rule struct {
 	techniqueName string
 	where         []cond
 	not           []cond
+	notAny        [][]cond // not given as a list: the event is excluded when any entry holds
 	kindValues    []string // lower-case event.kind equality values, when the rule has one
 	groupGetters  []schema.Getter
 	distinctGet   schema.Getter
@@ -308,7 +309,17 @@ func (c *compiler) compile(rf *ruleFile) *Rule {
 	}
 
 	r.where = c.compileConds(&rf.Where, "where", rf.Kind != KindSequence)
-	r.not = c.compileConds(&rf.Not, "not", false)
+	if rf.Not.Kind == yaml.SequenceNode {
+		// not: [{...}, {...}]: each entry is a condition set of its own
+		// (all its fields must hold); an event is excluded when any does.
+		for _, item := range rf.Not.Content {
+			if conds := c.compileCondsAt(item, "not", true, item.Line); len(conds) > 0 {
+				r.notAny = append(r.notAny, conds)
+			}
+		}
+	} else {
+		r.not = c.compileConds(&rf.Not, "not", false)
+	}
 	for _, cd := range r.where {
 		if cd.path == "event.kind" && cd.op == opEq {
 			r.kindValues = cd.vals

@@ -181,3 +181,47 @@ func FuzzParseRule(f *testing.F) {
 		e.Process(&ev, func(schema.Alert) {})
 	})
 }
+
+// not as a list excludes an event when any entry holds; as a mapping only
+// when all its fields hold.
+func TestNotListExcludesOnAnyEntry(t *testing.T) {
+	src := `id: not-list
+title: t
+status: test
+severity: low
+mitre: { tactic: TA0006, technique: T1558.004 }
+description: d
+kind: match
+where: { event.kind: kerberos_tgt }
+not:
+  - { event.dataset: netsensor }
+  - { user.name|endswith: $, event.outcome: failure }
+`
+	r, err := ParseRule([]byte(src), "not-list.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := func(dataset, user, outcome string) *schema.Event {
+		e := &schema.Event{}
+		e.Event.Kind, e.Event.Dataset, e.Event.Outcome = "kerberos_tgt", dataset, outcome
+		e.User.Name = user
+		return e
+	}
+	for _, c := range []struct {
+		e    *schema.Event
+		want bool
+	}{
+		{ev("windows.security", "alice", "success"), true},
+		{ev("netsensor", "alice", "success"), false},        // first entry
+		{ev("windows.security", "ws01$", "failure"), false}, // second entry, both fields
+		{ev("windows.security", "ws01$", "success"), true},  // second entry, one field only
+		{ev("windows.security", "alice", "failure"), true},
+	} {
+		if got := r.matches(c.e); got != c.want {
+			t.Errorf("dataset %q user %q outcome %q: matches %v, want %v", c.e.Event.Dataset, c.e.User.Name, c.e.Event.Outcome, got, c.want)
+		}
+	}
+	if _, err := ParseRule([]byte(strings.Replace(src, "- { event.dataset: netsensor }", "- netsensor", 1)), "bad.yml"); err == nil {
+		t.Error("a not list entry that is not a mapping was accepted")
+	}
+}
