@@ -169,3 +169,35 @@ func TestResponseEntraSharedSettings(t *testing.T) {
 		t.Errorf("ad: %v", err)
 	}
 }
+
+// The response.entra examples of docs/response.md decode and validate.
+func TestResponseDocExamples(t *testing.T) {
+	b, err := os.ReadFile("../../docs/response.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CASTELLAN_AD_PASSWORD", "x")
+	t.Setenv("CASTELLAN_GRAPH_SECRET", secretValue)
+	var blocks []string
+	for _, part := range strings.Split(string(b), "```yaml\n")[1:] {
+		if block, _, _ := strings.Cut(part, "```"); strings.HasPrefix(block, "response:\n") && strings.Contains(block, "  entra:") {
+			blocks = append(blocks, block)
+		}
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("%d response examples with entra, want 2 (full, managed identity)", len(blocks))
+	}
+	methods := []string{entraauth.AuthClientSecret, entraauth.AuthManagedIdentity}
+	for i, block := range blocks {
+		c, err := Parse([]byte("sinks: {file: {path: out.jsonl}}\n"+block), "response.md", testRegistry())
+		if err != nil {
+			t.Fatalf("%v\n%s", err, block)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%v\n%s", err, block)
+		}
+		if e := c.Response.Entra.WithDefaults(); e.Auth.Method != methods[i] {
+			t.Errorf("example %d: method %q, want %q", i, e.Auth.Method, methods[i])
+		}
+	}
+}
