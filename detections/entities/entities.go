@@ -66,8 +66,11 @@ func set(names []string) map[string]bool {
 
 // key reduces an account or host name to its lower-case short form:
 // "CORP\DC01$" and "dc01.corp.example" both give "dc01".
-func key(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
+func key(name string) string { return short(strings.ToLower(strings.TrimSpace(name))) }
+
+// short cuts a name to its short form, case kept: after the last '\',
+// before '@' and the first '.', without a trailing '$'.
+func short(n string) string {
 	if i := strings.LastIndexByte(n, '\\'); i >= 0 {
 		n = n[i+1:]
 	}
@@ -84,17 +87,7 @@ func key(name string) string {
 // an ASCII key (all real account and host names) is lower-cased on the
 // stack instead of allocated.
 func has(m map[string]bool, name string) bool {
-	n := strings.TrimSpace(name)
-	if i := strings.LastIndexByte(n, '\\'); i >= 0 {
-		n = n[i+1:]
-	}
-	if i := strings.IndexByte(n, '@'); i >= 0 {
-		n = n[:i]
-	}
-	if i := strings.IndexByte(n, '.'); i >= 0 {
-		n = n[:i]
-	}
-	n = strings.TrimSuffix(n, "$")
+	n := short(strings.TrimSpace(name))
 	var buf [64]byte
 	if len(n) > len(buf) {
 		return m[key(name)]
