@@ -86,3 +86,16 @@ func FuzzFromUser(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFromUser is the mapping cost of one user of a users poll.
+func BenchmarkFromUser(b *testing.B) {
+	raw := []byte(`{"id":"5c1b7a8e-3f2d-4a6b-9c0d-1e2f3a4b5c6d","userPrincipalName":"crm-sync@corp.example","onPremisesSecurityIdentifier":"S-1-5-21-1004336348-1177238915-682003330-1105","onPremisesSamAccountName":"svc-crm","onPremisesDomainName":"corp.example","onPremisesSyncEnabled":true,"accountEnabled":true}`)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	m := Mapper{TenantID: "4b9ae7e1-2a8f-4c6e-9a1e-5f0d3c2b1a00"}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.FromUser(raw, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
