@@ -158,7 +158,12 @@ func (h *handler) find(id uint16) int {
 }
 
 func (h *handler) message(dir network.Direction, ts time.Time, b []byte) {
-	m, err := Parse(b)
+	// With transfers only, most names are not needed: questionName
+	// reads the name of those that are.
+	m, err := parse(b, h.events != EventsTransfers)
+	if err == nil && h.events == EventsTransfers && m.QDCount > 0 && (m.QType == TypeAXFR || m.QType == TypeIXFR) {
+		m.QName = questionName(b)
+	}
 	if err != nil || m.Response != (dir == network.ToClient) {
 		h.conv.Malformed()
 		return
@@ -202,14 +207,9 @@ func (h *handler) message(dir network.Direction, ts time.Time, b []byte) {
 	}
 }
 
-// query records a query (or an answer whose query was not seen). The
-// name is copied out of the message only when the query may be emitted.
+// query records a query (or an answer whose query was not seen).
 func (h *handler) query(ts time.Time, m *Message) query {
-	q := query{id: m.ID, ts: ts, index: h.conv.NextIndex(), qtype: m.QType, qclass: m.QClass}
-	if h.events != EventsTransfers || q.zoneTransfer() {
-		q.name = m.QName
-	}
-	return q
+	return query{id: m.ID, ts: ts, index: h.conv.NextIndex(), name: m.QName, qtype: m.QType, qclass: m.QClass}
 }
 
 // answer folds a response message into its query.

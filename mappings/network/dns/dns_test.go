@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -163,7 +164,7 @@ func TestNames(t *testing.T) {
 		}
 		b = append(b, 0xc0|byte(p>>8), byte(p))
 	}
-	if _, _, err := readName(b, len(b)-2, true); err == nil {
+	if _, _, err := readName(b, len(b)-2, true, true); err == nil {
 		t.Error("long pointer chain accepted")
 	}
 	if TypeName(252) != "AXFR" || TypeName(65000) != "TYPE65000" || RCodeName(5) != "REFUSED" || RCodeName(12) != "RCODE12" {
@@ -198,17 +199,43 @@ func FuzzDNS(f *testing.F) {
 			t.Fatalf("name of %d bytes", len(m.QName))
 		}
 		for _, tr := range []network.Transport{network.UDP, network.TCP} {
-			var evs []schema.Event
-			h, conv := newHandler(tr, &evs)
 			in := b
 			if tr == network.TCP {
 				in = tcp(b)
 			}
-			h.Data(network.ToServer, ts, in)
-			h.Data(network.ToClient, ts, in)
-			h.Close(ts)
-			if conv.Env.Buffered() != 0 || len(evs) > 2 {
-				t.Fatalf("buffered %d, %d events", conv.Env.Buffered(), len(evs))
+			// Every selection decodes and counts alike and emits the
+			// events of EventsAll it selects, unchanged.
+			var all []schema.Event
+			var allCounters network.Counters
+			for _, sel := range []Events{EventsAll, EventsTransfers, EventsFailures} {
+				var evs []schema.Event
+				flow := network.Flow{Transport: tr, Client: netip.MustParseAddrPort("10.0.0.9:53001"),
+					Server: netip.MustParseAddrPort("10.0.0.1:53")}
+				conv := network.NewConv(flow, network.NewEnv(func(e schema.Event) { evs = append(evs, e) }, nil, 1<<20))
+				h := Dissector{Events: sel}.NewHandler(conv)
+				h.Data(network.ToServer, ts, in)
+				h.Data(network.ToClient, ts, in)
+				h.Close(ts)
+				if conv.Env.Buffered() != 0 || len(evs) > 2 {
+					t.Fatalf("buffered %d, %d events", conv.Env.Buffered(), len(evs))
+				}
+				c := *conv.Env.Counters
+				if sel == EventsAll {
+					all, allCounters = evs, c
+					continue
+				}
+				if c.Messages != allCounters.Messages || c.Malformed != allCounters.Malformed || c.DNSQueries != allCounters.DNSQueries {
+					t.Fatalf("%v counters %+v, all %+v", sel, c, allCounters)
+				}
+				var want []schema.Event
+				for _, ev := range all {
+					if ev.DNS.ZoneTransfer || sel == EventsFailures && ev.Event.Outcome == schema.OutcomeFailure {
+						want = append(want, ev)
+					}
+				}
+				if !reflect.DeepEqual(evs, want) {
+					t.Fatalf("%v events %+v, want %+v", sel, evs, want)
+				}
 			}
 		}
 	})

@@ -45,7 +45,11 @@ type Message struct {
 
 // Parse decodes the header, the first question and, for responses, the
 // types of the answer records.
-func Parse(b []byte) (Message, error) {
+func Parse(b []byte) (Message, error) { return parse(b, true) }
+
+// parse is Parse; without name, the first question's name is validated
+// but not copied out (QName stays empty: see questionName).
+func parse(b []byte, name bool) (Message, error) {
 	var m Message
 	if len(b) < HeaderLen {
 		return m, ErrMalformed
@@ -61,12 +65,12 @@ func Parse(b []byte) (Message, error) {
 	m.ANCount = int(be.Uint16(b[6:]))
 	off := HeaderLen
 	for q := 0; q < m.QDCount; q++ {
-		name, next, err := readName(b, off, q == 0)
+		text, next, err := readName(b, off, q == 0, q == 0 && name)
 		if err != nil || next+4 > len(b) {
 			return m, ErrMalformed
 		}
 		if q == 0 {
-			m.QName = name
+			m.QName = text
 			m.QType, m.QClass = be.Uint16(b[next:]), be.Uint16(b[next+2:])
 		}
 		off = next + 4
@@ -94,15 +98,20 @@ func Parse(b []byte) (Message, error) {
 	return m, nil
 }
 
+// questionName returns the first question's name of a message parse
+// accepted.
+func questionName(b []byte) string {
+	name, _, _ := readName(b, HeaderLen, true, true)
+	return name
+}
+
 // readName decodes the name at off (following compression pointers when
 // text is wanted) and returns the offset after it in the original
-// position. The text is lower-case, without the trailing dot ("." for the
-// root).
-func readName(b []byte, off int, text bool) (string, int, error) {
-	var out []byte
-	if text {
-		out = make([]byte, 0, 64)
-	}
+// position. The text, returned when keep is set, is lower-case, without
+// the trailing dot ("." for the root).
+func readName(b []byte, off int, text, keep bool) (string, int, error) {
+	var buf [maxName + 1]byte // a name's text is shorter than its wire form
+	out := buf[:0]
 	end := -1 // offset after the name at its original position
 	jumps, wire := 0, 0
 	for {
@@ -116,7 +125,10 @@ func readName(b []byte, off int, text bool) (string, int, error) {
 				if end < 0 {
 					end = off + 1
 				}
-				if len(out) == 0 {
+				switch {
+				case !keep:
+					return "", end, nil
+				case len(out) == 0:
 					return ".", end, nil
 				}
 				return string(out), end, nil
@@ -165,7 +177,7 @@ func readName(b []byte, off int, text bool) (string, int, error) {
 
 // skipName returns the offset after the name at off without decoding it.
 func skipName(b []byte, off int) (int, error) {
-	_, next, err := readName(b, off, false)
+	_, next, err := readName(b, off, false, false)
 	return next, err
 }
 
