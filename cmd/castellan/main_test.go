@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/castellan-itdr/castellan/connector/config"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/samples"
 )
@@ -181,15 +182,28 @@ func TestRulesListJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rules); err != nil {
 		t.Fatal(err)
 	}
-	if len(rules) < 6 {
-		t.Fatalf("%d rules", len(rules))
+	if len(rules) < 35 {
+		t.Fatalf("%d rules, want at least 35", len(rules))
 	}
+	off := map[string]bool{}
 	for _, r := range rules {
-		for _, k := range []string{"id", "title", "severity", "tactic", "technique", "mdi"} {
+		for _, k := range []string{"id", "title", "severity", "tactic", "technique", "mdi", "enabled"} {
 			if _, ok := r[k]; !ok {
 				t.Errorf("rule %v lacks %s", r["id"], k)
 			}
 		}
+		if r["enabled"] == false {
+			off[r["id"].(string)] = true
+		}
+	}
+	// Rules a default config disables are listed, and flagged.
+	for _, id := range config.DefaultDisabled() {
+		if !off[id] {
+			t.Errorf("default-disabled rule %s not listed with enabled:false", id)
+		}
+	}
+	if len(off) != len(config.DefaultDisabled()) {
+		t.Errorf("%d rules flagged disabled, want %d", len(off), len(config.DefaultDisabled()))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -24,19 +25,28 @@ func newRulesCmd() *cobra.Command {
 	return cmd
 }
 
+// loadRuleSets loads the built-in rules and extra directories, including
+// the rules a default config disables (listed and tested like the others).
 func loadRuleSets(extra []string) ([]*engine.Rule, error) {
 	d := config.Default().Detections
 	d.Rules = append(d.Rules, extra...)
+	d.Disabled = nil
 	return pipeline.LoadRules(d)
 }
 
+// enabledByDefault reports whether a default config runs the rule.
+func enabledByDefault(id string) bool { return !slices.Contains(config.DefaultDisabled(), id) }
+
 // ruleJSON is the --json shape of one rule.
 type ruleJSON struct {
-	ID            string   `json:"id"`
-	Title         string   `json:"title"`
-	Severity      string   `json:"severity"`
-	Status        string   `json:"status"`
-	Kind          string   `json:"kind"`
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Severity string `json:"severity"`
+	Status   string `json:"status"`
+	Kind     string `json:"kind"`
+	// Enabled is false for the rules a default config disables
+	// (detections.disabled; see config.DefaultDisabled).
+	Enabled       bool     `json:"enabled"`
 	Tactic        string   `json:"tactic"`
 	TacticName    string   `json:"tactic_name"`
 	Technique     string   `json:"technique"`
@@ -64,7 +74,7 @@ func newRulesListCmd() *cobra.Command {
 			if asJSON {
 				list := make([]ruleJSON, 0, len(rs))
 				for _, r := range rs {
-					j := ruleJSON{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Status: r.Status, Kind: r.Kind,
+					j := ruleJSON{ID: r.ID, Title: r.Title, Severity: r.Severity.String(), Status: r.Status, Kind: r.Kind, Enabled: enabledByDefault(r.ID),
 						Tactic: r.Tactic, Technique: r.Technique, MDI: r.MDI, File: r.File, Tests: len(r.Tests), Description: strings.TrimSpace(r.Description)}
 					if j.MDI == nil {
 						j.MDI = []int{}
@@ -82,7 +92,11 @@ func newRulesListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSEVERITY\tTACTIC\tTECHNIQUE\tKIND\tTITLE")
 			for _, r := range rs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Tactic, r.Technique, r.Kind, r.Title)
+				title := r.Title
+				if !enabledByDefault(r.ID) {
+					title += "  [off by default]"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Tactic, r.Technique, r.Kind, title)
 			}
 			return tw.Flush()
 		},
