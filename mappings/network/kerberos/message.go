@@ -204,6 +204,11 @@ func (m *Message) parseReqBody(body []byte) error {
 				m.Nonce = uint32(v)
 			}
 		case 8:
+			n := 0 // count first: one allocation for the list
+			_ = network.Elements(f.Body, maxList, func(network.TLV) bool { n++; return true })
+			if n > 0 {
+				m.Etypes = make([]int32, 0, n)
+			}
 			return network.Elements(f.Body, maxList, func(e network.TLV) bool {
 				if v, err := int32Of(e); err == nil {
 					m.Etypes = append(m.Etypes, v)

@@ -269,8 +269,13 @@ func (h *handler) event(ts time.Time, idx int, kind schema.EventKind, action str
 	ev.Event.Code = "ldap"
 	ev.Auth.Protocol = "ldap"
 	ev.User = h.user
-	// Presized for the keys the operation and its result add: no growth.
-	ev.Original = make(map[string]string, 16)
+	// Presized for the keys the operation and its result add (a search
+	// has about ten, others at most eight): no growth.
+	hint := 8
+	if kind == schema.KindLDAPSearch {
+		hint = 16
+	}
+	ev.Original = make(map[string]string, hint)
 	ev.Original["MessageID"] = strconv.FormatInt(m.ID, 10)
 	if len(m.Controls) > 0 {
 		ev.Original["Controls"] = strings.Join(m.Controls, ",")
