@@ -2,6 +2,7 @@ package sinktest
 
 import (
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -114,21 +115,7 @@ func SetRetryAfter(w http.ResponseWriter, d time.Duration) {
 		return
 	}
 	secs := int64((d + time.Second - 1) / time.Second)
-	w.Header().Set("Retry-After", itoa(secs))
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 }
 
 // DropConnection closes the client connection without writing a response:
