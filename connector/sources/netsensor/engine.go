@@ -141,6 +141,9 @@ type conn struct {
 	closed  bool    // Close called
 	dead    bool    // a panic abandoned it
 	seq     int64
+	// conv and halves are allocated with the conn.
+	convMem network.Conv
+	halfMem [2]half
 }
 
 // engine decodes packets into events. It is used from one goroutine.
@@ -460,8 +463,10 @@ func (e *engine) open(key connKey, d network.Dissector, ts time.Time) *conn {
 		e.close(oldest, e.now)
 	}
 	e.nseq++
-	conv := network.NewConv(network.Flow{Transport: key.t, Client: key.client, Server: key.server}, e.env)
-	c := &conn{key: key, conv: conv, first: ts, last: ts, seq: e.nseq}
+	c := &conn{key: key, first: ts, last: ts, seq: e.nseq,
+		convMem: network.Conv{Flow: network.Flow{Transport: key.t, Client: key.client, Server: key.server}, Env: e.env}}
+	conv := &c.convMem
+	c.conv = conv
 	e.safe(c, func() { c.handler = d.NewHandler(conv) })
 	e.conns[key] = c
 	return c
@@ -559,8 +564,13 @@ func (e *engine) New(_, _ gopacket.Flow) tcpassembly.Stream {
 		e.stats.TCPConversations++
 	}
 	c.halves++
+	if c.started[dir] { // a second stream for one direction (rare)
+		return &half{e: e, c: c, dir: dir}
+	}
 	c.started[dir] = true
-	return &half{e: e, c: c, dir: dir}
+	h := &c.halfMem[dir]
+	*h = half{e: e, c: c, dir: dir}
+	return h
 }
 
 // half is one direction of a TCP conversation.
