@@ -2,6 +2,7 @@ package netsensor
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -92,5 +93,24 @@ func TestDNSEventsConfig(t *testing.T) {
 	cfg.DNS.Events = ""
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("empty dns.events (default): %v", err)
+	}
+}
+
+// Live capture reports its counters every second: each report adds only
+// what was counted since the previous one.
+func TestReportSince(t *testing.T) {
+	counters := telemetry.New()
+	s := newSource(NewDefaultConfig(), component.SourceSettings{ID: "netsensor/live", Counters: counters, Logger: slog.New(slog.DiscardHandler)})
+	st := Stats{Packets: 10, EventsByKind: map[schema.EventKind]int64{schema.KindDNSQuery: 1}}
+	st.Dissect.DNSQueries = 4
+	var last reported
+	s.reportSince(&st, &last)
+	st.Packets, st.Dissect.DNSQueries, st.EventsByKind[schema.KindDNSQuery] = 25, 9, 3
+	s.reportSince(&st, &last)
+	s.reportSince(&st, &last) // nothing new
+	for name, want := range map[string]int64{"source_packets": 25, "source_dns_queries": 9, "source_dns_events": 3} {
+		if got := counters.Value(telemetry.Key(name, "source", "netsensor/live")); got != want {
+			t.Errorf("%s %d, want %d", name, got, want)
+		}
 	}
 }

@@ -275,13 +275,26 @@ func (s *Source) readFile(path string) bool {
 }
 
 // report adds a file's counters to the telemetry.
-func (s *Source) report(st *Stats) {
-	s.set.Counters.Add(s.cPackets, st.Packets)
-	s.set.Counters.Add(s.cMalformed, st.Dissect.Malformed+st.Undecodable)
-	s.set.Counters.Add(s.cDropped, st.Dissect.DroppedBytes)
-	s.set.Counters.Add(s.cEncrypted, st.Dissect.Encrypted)
-	s.set.Counters.Add(s.cDNSQueries, st.Dissect.DNSQueries)
-	s.set.Counters.Add(s.cDNSEvents, st.EventsByKind[schema.KindDNSQuery])
+func (s *Source) report(st *Stats) { s.reportSince(st, &reported{}) }
+
+// reported is what reportSince already added to the telemetry.
+type reported struct {
+	packets, malformed, dropped, encrypted, dnsQueries, dnsEvents int64
+}
+
+// reportSince adds to the telemetry what st counted since last, and
+// records it in last (live capture reports every second).
+func (s *Source) reportSince(st *Stats, last *reported) {
+	now := reported{packets: st.Packets, malformed: st.Dissect.Malformed + st.Undecodable,
+		dropped: st.Dissect.DroppedBytes, encrypted: st.Dissect.Encrypted,
+		dnsQueries: st.Dissect.DNSQueries, dnsEvents: st.EventsByKind[schema.KindDNSQuery]}
+	s.set.Counters.Add(s.cPackets, now.packets-last.packets)
+	s.set.Counters.Add(s.cMalformed, now.malformed-last.malformed)
+	s.set.Counters.Add(s.cDropped, now.dropped-last.dropped)
+	s.set.Counters.Add(s.cEncrypted, now.encrypted-last.encrypted)
+	s.set.Counters.Add(s.cDNSQueries, now.dnsQueries-last.dnsQueries)
+	s.set.Counters.Add(s.cDNSEvents, now.dnsEvents-last.dnsEvents)
+	*last = now
 }
 
 // options are the engine options of the configuration.
@@ -294,6 +307,7 @@ func (s *Source) options() Options {
 // every BatchSize events or second.
 func (s *Source) live() {
 	var st Stats
+	var last reported // counters already added to the telemetry
 	var mu sync.Mutex
 	var events []schema.Event
 	e := newEngine(s.options(),
@@ -329,6 +343,7 @@ func (s *Source) live() {
 		e.sweep(e.now.Add(-e.opts.StreamTimeout))
 		batch := append([]schema.Event(nil), events...)
 		events = events[:0]
+		s.reportSince(&st, &last)
 		mu.Unlock()
 		if len(batch) > 0 && !s.send(component.Batch{Events: batch}) {
 			return
