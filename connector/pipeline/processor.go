@@ -139,7 +139,7 @@ func NewProcessorWithRules(cfg *config.Config, rs []*engine.Rule) (*Processor, e
 		}
 	}
 	p := &Processor{
-		ents: entities.New(entities.Options{DomainControllers: cfg.Detections.DomainControllers, Honeytokens: cfg.Detections.Honeytokens}),
+		ents: entities.New(entities.Options{DomainControllers: cfg.Detections.DomainControllers, Honeytokens: cfg.Detections.Honeytokens, LearnDCs: true}),
 		ids:  entities.NewIdentities(entities.IdentityOptions{Users: users, Learn: true}),
 		eng:  eng,
 		corr: correlate.New(correlate.Options{Window: cfg.Correlation.Window, MaxOpen: cfg.Correlation.MaxOpenIncidents}),
@@ -211,6 +211,9 @@ func (p *Processor) TopIdentities(n int) []schema.IdentityPriority { return p.pr
 // IdentityStats reports the identity join's counters.
 func (p *Processor) IdentityStats() entities.IdentityStats { return p.ids.Stats() }
 
+// DCStats reports the domain controllers learned from DC-only events.
+func (p *Processor) DCStats() entities.DCStats { return p.ents.DCStats() }
+
 // TopIdentitiesFromState reads the identity priority the daemon committed
 // to its state file (see TopIdentitiesFromSnapshot). A state file without
 // a processor snapshot yields no identities.
@@ -255,6 +258,8 @@ type processorSnapshot struct {
 	Priority  []byte `json:"priority,omitempty"`
 	// Identities is what the identity join learned (entities.Identities).
 	Identities []byte `json:"identities,omitempty"`
+	// Entities is what the entity store learned (the DCs it learned).
+	Entities []byte `json:"entities,omitempty"`
 }
 
 // Snapshot serializes detection and correlation state.
@@ -275,7 +280,11 @@ func (p *Processor) Snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot identity join: %w", err)
 	}
-	snap := processorSnapshot{Engine: e, Correlate: c, Priority: pr, Identities: ids}
+	ents, err := p.ents.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot entities: %w", err)
+	}
+	snap := processorSnapshot{Engine: e, Correlate: c, Priority: pr, Identities: ids, Entities: ents}
 	if p.sigma != nil {
 		if snap.Sigma, err = p.sigma.Snapshot(); err != nil {
 			return nil, fmt.Errorf("snapshot sigma state: %w", err)
@@ -307,6 +316,11 @@ func (p *Processor) Restore(data []byte) error {
 	}
 	if len(s.Identities) > 0 {
 		if err := p.ids.Restore(s.Identities); err != nil {
+			return err
+		}
+	}
+	if len(s.Entities) > 0 {
+		if err := p.ents.Restore(s.Entities); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,8 @@
 // Package entities is what detection knows about the estate: domain
 // controllers, honeytoken and sensitive accounts. The connector fills it from
-// config (and later from directory snapshots); Enrich stamps events with it
-// before rules see them.
+// config (and later from directory snapshots) and learns domain controllers
+// from the events only a DC logs; Enrich stamps events with it before rules
+// see them.
 package entities
 
 import (
@@ -21,13 +22,15 @@ const (
 	TagDCLookalike = "dc-lookalike"
 )
 
-// Store holds the known entities. Build it once; it is read-only afterwards
-// and safe for concurrent reads.
+// Store holds the known entities. Without LearnDCs it is read-only after
+// New and safe for concurrent reads; with LearnDCs, Enrich learns and the
+// caller serializes it (the pipeline does).
 type Store struct {
-	dcs         map[string]bool // lower-case short names, no "$"
+	dcs         map[string]bool // lower-case short names, no "$": configured and learned
 	dcAddrs     map[netip.Addr]bool
 	honeytokens map[string]bool
 	sensitive   map[string]bool
+	learn       *dcLearner // nil unless Options.LearnDCs
 }
 
 // Options lists the entities known from configuration.
@@ -39,6 +42,19 @@ type Options struct {
 	DomainControllers []string
 	Honeytokens       []string
 	Sensitive         []string
+	// LearnDCs makes Enrich learn domain controllers from the events only
+	// a DC logs (see IsDCOnlyEvent), by the event's host name, in
+	// addition to DomainControllers. A DC is known from its first DC-only
+	// event on, that event included; what it logged before (a logon at
+	// the head of its log) is not marked. A DC's Security log has KDC
+	// events within seconds, so in practice only the first few events of a
+	// DC never seen before are affected; the learned DCs are part of the
+	// Snapshot, so a restart does not re-learn. Names are taken from the
+	// event as logged (a forwarded event keeps the Computer that logged it).
+	LearnDCs bool
+	// MaxLearnedDCs bounds the learned DCs; past it the oldest learned is
+	// forgotten (counted). 0 means DefaultMaxLearnedDCs.
+	MaxLearnedDCs int
 }
 
 // New builds a store.
@@ -49,6 +65,12 @@ func New(o Options) *Store {
 			s.dcAddrs[a.Unmap()] = true
 		} else if k := key(n); k != "" {
 			s.dcs[k] = true
+		}
+	}
+	if o.LearnDCs {
+		s.learn = &dcLearner{max: o.MaxLearnedDCs, held: map[string]bool{}}
+		if s.learn.max <= 0 {
+			s.learn.max = DefaultMaxLearnedDCs
 		}
 	}
 	return s
@@ -105,17 +127,24 @@ func has(m map[string]bool, name string) bool {
 	return m[string(buf[:len(n)])]
 }
 
-// IsDC reports whether an account or host name is a known domain controller.
+// IsDC reports whether an account or host name is a known domain
+// controller (configured or learned).
 func (s *Store) IsDC(name string) bool { return has(s.dcs, name) }
 
 // Enrich sets host.is_dc for events logged by known DCs (by name, or by
 // address for network events, whose host is the server), source.is_dc and
 // destination.is_dc for DC addresses and host names, user.is_dc and
 // target.user.is_dc on DC machine accounts, and tags honeytoken, sensitive
-// and DC look-alike accounts on user and target.user.
+// and DC look-alike accounts on user and target.user. With LearnDCs, a
+// DC-only event first teaches its host as a DC, so the event that teaches
+// is itself enriched with it.
 func (s *Store) Enrich(ev *schema.Event) {
-	if len(s.dcs) > 0 && ev.Host.Name != "" && has(s.dcs, ev.Host.Name) {
-		ev.Host.IsDC = true
+	if ev.Host.Name != "" {
+		if s.learn != nil && IsDCOnlyEvent(ev) {
+			ev.Host.IsDC = s.learnDC(ev.Host.Name) || ev.Host.IsDC
+		} else if len(s.dcs) > 0 && has(s.dcs, ev.Host.Name) {
+			ev.Host.IsDC = true
+		}
 	}
 	if len(s.dcAddrs) > 0 && !ev.Host.IsDC && ev.Host.IP != "" && s.isDCAddr(ev.Host.IP) {
 		ev.Host.IsDC = true
