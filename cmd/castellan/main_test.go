@@ -369,6 +369,16 @@ func TestReplayCaptures(t *testing.T) {
 	if !strings.Contains(string(ev), `"kind":"ntlm_auth"`) || !strings.Contains(string(ev), `"version":"v1"`) {
 		t.Fatalf("pcapng NTLMv1 events: %.500s", ev)
 	}
+	// Replay emits DNS like a default sensor: zone transfers only (the
+	// capture also holds SRV and A queries).
+	dnsOut := filepath.Join(t.TempDir(), "d.jsonl")
+	if _, _, err := execute(t, "replay", "--events", "--out", dnsOut, filepath.Join("..", "..", "samples", "pcap", "dns-queries-axfr.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	dnsEv, _ := os.ReadFile(dnsOut)
+	if n, transfers := strings.Count(string(dnsEv), `"kind":"dns_query"`), strings.Count(string(dnsEv), `"zone_transfer":true`); n != 2 || transfers != 2 {
+		t.Fatalf("replayed %d DNS events (%d zone transfers), want the 2 AXFR only:\n%.800s", n, transfers, dnsEv)
+	}
 }
 
 // TestREADMEConfigValidates keeps the README's configuration example honest:

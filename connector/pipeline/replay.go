@@ -254,7 +254,7 @@ func readInput(in sniffedInput, st *ReplayStats, add func(schema.Event), warn fu
 		ps, err := netsensor.ReadFile(path, func(ev schema.Event) {
 			st.Records++
 			add(ev)
-		}, netsensor.Options{})
+		}, netsensor.DefaultOptions())
 		st.Damaged += int(ps.Undecodable + ps.Dissect.Malformed)
 		if ps.Damage != "" {
 			warn("%s: %s", path, ps.Damage)

@@ -298,10 +298,18 @@ func (s *Source) reportSince(st *Stats, last *reported) {
 }
 
 // options are the engine options of the configuration.
-func (s *Source) options() Options {
-	dnsEvents, _ := s.cfg.dnsEvents() // validated by New
-	return Options{StreamTimeout: s.cfg.StreamTimeout, MaxBufferedBytes: s.cfg.MaxBufferedBytes, DNSEvents: dnsEvents}
+func (s *Source) options() Options { return s.cfg.options() }
+
+// options are the engine options of a (validated) configuration.
+func (c *Config) options() Options {
+	dnsEvents, _ := c.dnsEvents() // validated by New
+	return Options{StreamTimeout: c.StreamTimeout, MaxBufferedBytes: c.MaxBufferedBytes, DNSEvents: dnsEvents}
 }
+
+// DefaultOptions are the engine options of a default source configuration:
+// offline replays use them, so a replay sees the events the daemon would
+// (DNS: zone transfers only).
+func DefaultOptions() Options { return NewDefaultConfig().options() }
 
 // live captures until Shutdown, handing events off without checkpoints
 // every BatchSize events or second.
