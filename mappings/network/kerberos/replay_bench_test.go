@@ -1,38 +1,16 @@
 package kerberos
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/castellan-itdr/castellan/mappings/network"
 	"github.com/castellan-itdr/castellan/mappings/network/nettest"
-	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
-// BenchmarkReplayTCP replays the recorded Kerberos exchanges over TCP (AS with and without pre-authentication, AS-REP roasting, RC4 service tickets) per op through the dissector
-// (payloads as recorded, no reassembly): allocs/op over events/op is the
-// cost of one event.
+// BenchmarkReplayTCP replays the recorded Kerberos exchanges over TCP (AS
+// with and without pre-authentication, AS-REP roasting, RC4 service
+// tickets) through the dissector; see nettest.BenchmarkReplay.
 func BenchmarkReplayTCP(b *testing.B) {
-	var segs []nettest.Segment
-	var size int64
-	for _, f := range []string{"kerberos-as.pcap", "kerberos-asrep.pcap", "kerberos-tgs-rc4.pcap"} {
-		s, err := nettest.Segments(filepath.Join("../../../samples/pcap", f), network.TCP, 88)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, x := range s {
-			size += int64(len(x.Data))
-		}
-		segs = append(segs, s...)
-	}
-	var events int64
-	env := network.NewEnv(func(schema.Event) { events++ }, nil, 1<<20)
-	b.SetBytes(size)
-	for b.Loop() {
-		nettest.Replay(New(), env, segs)
-	}
-	if events == 0 || env.Counters.Malformed != 0 {
-		b.Fatalf("%d events, %d malformed", events, env.Counters.Malformed)
-	}
-	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+	const dir = "../../../samples/pcap/"
+	nettest.BenchmarkReplay(b, New(), network.TCP, 88, dir+"kerberos-as.pcap", dir+"kerberos-asrep.pcap", dir+"kerberos-tgs-rc4.pcap")
 }
