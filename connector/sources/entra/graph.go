@@ -106,6 +106,14 @@ func (p *graphPager) List(ctx context.Context, q Query, fn func(raw []byte) erro
 	if err != nil {
 		return err
 	}
+	return p.each(ctx, ri, fn)
+}
+
+// each sends the first page's request ri and calls fn with the raw JSON of
+// every element of "value", following every @odata.nextLink with the
+// retry policy; it stops at fn's first error and returns it. Graph errors
+// are described (describe).
+func (p *graphPager) each(ctx context.Context, ri *abstractions.RequestInformation, fn func(raw []byte) error) error {
 	first, err := p.adapter.Send(ctx, ri, newRawPage, errorMappings)
 	if err != nil {
 		return describe(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
-	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/castellan-itdr/castellan/connector/component"
@@ -84,27 +83,7 @@ func (p *graphPager) ListUsers(ctx context.Context, top int, fn func(raw []byte)
 	if err != nil {
 		return err
 	}
-	first, err := p.adapter.Send(ctx, ri, newRawPage, errorMappings)
-	if err != nil {
-		return describe(err)
-	}
-	if first == nil {
-		return errors.New("empty response")
-	}
-	it, err := msgraphcore.NewPageIterator[json.RawMessage](first, p.adapter, newRawPage)
-	if err != nil {
-		return err
-	}
-	it.SetReqOptions([]abstractions.RequestOption{p.retry})
-	var cbErr error
-	err = it.Iterate(ctx, func(raw json.RawMessage) bool {
-		cbErr = fn(raw)
-		return cbErr == nil
-	})
-	if cbErr != nil {
-		return cbErr
-	}
-	return describe(err)
+	return p.each(ctx, ri, fn)
 }
 
 // usersState is the users poll's state, committed as the checkpoint
