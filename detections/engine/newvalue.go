@@ -18,19 +18,15 @@ type nvKey struct {
 
 // nvEval evaluates a new_value rule.
 type nvEval struct {
-	r         *Rule
-	tune      *ruleTune
-	keys      *lru[nvKey]
-	maxKeys   int
-	start     int64 // time of the rule's first matching event; 0 = none yet
-	lastSweep int64
+	r     *Rule
+	tune  *ruleTune
+	start int64 // time of the rule's first matching event; 0 = none yet
+	keyed[nvKey]
 }
 
 func newNVEval(r *Rule, tune *ruleTune, maxKeys int) *nvEval {
-	return &nvEval{r: r, tune: tune, keys: newLRU[nvKey](), maxKeys: maxKeys}
+	return &nvEval{r: r, tune: tune, keyed: newKeyed[nvKey](maxKeys)}
 }
-
-func (x *nvEval) size() (int, int) { return x.keys.len(), 0 }
 
 func (x *nvEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)) {
 	r := x.r
@@ -53,8 +49,7 @@ func (x *nvEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)
 		x.start = t
 	}
 	x.sweep(t)
-	n, _, evicted := x.keys.upsert(key, x.maxKeys)
-	c.Evictions += uint64(evicted)
+	n, _ := x.key(key, c)
 	k := &n.v
 	k.group = group
 	k.last = max(k.last, t)
@@ -132,9 +127,5 @@ func plural(n int, noun string) string {
 // forgotten), at most once per min(forget, 1h) of event time.
 func (x *nvEval) sweep(now int64) {
 	forget := int64(x.r.Forget)
-	if x.lastSweep != 0 && now-x.lastSweep < min(forget, int64(time.Hour)) {
-		return
-	}
-	x.lastSweep = now
-	x.keys.sweep(func(k *nvKey) bool { return now-k.last >= forget })
+	x.sweepEvery(now, min(forget, int64(time.Hour)), func(k *nvKey) bool { return now-k.last >= forget })
 }

@@ -32,18 +32,16 @@ type pendingEv struct {
 // time passes their time plus grace: they alert when no predecessor with
 // the same key was seen at or after their time minus within.
 type mpEval struct {
-	r         *Rule
-	tune      *ruleTune
-	keys      *lru[mpKey]
-	maxKeys   int
-	pending   []pendingEv // FIFO; head at pending[0]; a window of buf
-	buf       []pendingEv // pending's backing array, from its start
-	start     int64       // time of the first event the rule selected; 0 = none
-	lastSweep int64
+	r       *Rule
+	tune    *ruleTune
+	pending []pendingEv // FIFO; head at pending[0]; a window of buf
+	buf     []pendingEv // pending's backing array, from its start
+	start   int64       // time of the first event the rule selected; 0 = none
+	keyed[mpKey]
 }
 
 func newMPEval(r *Rule, tune *ruleTune, maxKeys int) *mpEval {
-	return &mpEval{r: r, tune: tune, keys: newLRU[mpKey](), maxKeys: maxKeys}
+	return &mpEval{r: r, tune: tune, keyed: newKeyed[mpKey](maxKeys)}
 }
 
 func (x *mpEval) size() (int, int) { return x.keys.len(), len(x.pending) }
@@ -73,8 +71,7 @@ func (x *mpEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)
 		if key, group, empty := groupKeyWith(r.predGetters, ev); empty {
 			c.SkippedEmptyKey++
 		} else {
-			n, _, evicted := x.keys.upsert(key, x.maxKeys)
-			c.Evictions += uint64(evicted)
+			n, _ := x.key(key, c)
 			if n.v.group == nil {
 				n.v.group = group
 			}
@@ -168,8 +165,7 @@ func (x *mpEval) judge(p pendingEv, c *RuleStats, emit func(schema.Alert)) {
 	if n != nil && p.t < n.v.suppressed {
 		return
 	}
-	n, _, evicted := x.keys.upsert(p.key, x.maxKeys)
-	c.Evictions += uint64(evicted)
+	n, _ = x.key(p.key, c)
 	if n.v.group == nil {
 		n.v.group = p.group
 	}
@@ -215,10 +211,6 @@ func (x *mpEval) alert(p pendingEv) schema.Alert {
 // suppression has passed, at most once per within of event time.
 func (x *mpEval) sweep(now int64) {
 	w := int64(x.r.Within)
-	if x.lastSweep != 0 && now-x.lastSweep < w {
-		return
-	}
-	x.lastSweep = now
 	horizon := w + int64(x.r.Grace)
-	x.keys.sweep(func(k *mpKey) bool { return now-k.last >= horizon && now-k.pred >= horizon && k.suppressed <= now })
+	x.sweepEvery(now, w, func(k *mpKey) bool { return now-k.last >= horizon && now-k.pred >= horizon && k.suppressed <= now })
 }

@@ -128,18 +128,14 @@ type seqKey struct {
 
 // seqEval evaluates a sequence rule.
 type seqEval struct {
-	r         *Rule
-	tune      *ruleTune
-	keys      *lru[seqKey]
-	maxKeys   int
-	lastSweep int64
+	r    *Rule
+	tune *ruleTune
+	keyed[seqKey]
 }
 
 func newSeqEval(r *Rule, tune *ruleTune, maxKeys int) *seqEval {
-	return &seqEval{r: r, tune: tune, keys: newLRU[seqKey](), maxKeys: maxKeys}
+	return &seqEval{r: r, tune: tune, keyed: newKeyed[seqKey](maxKeys)}
 }
-
-func (x *seqEval) size() (int, int) { return x.keys.len(), 0 }
 
 // stepMatches reports whether the event satisfies step i.
 func (r *Rule) stepMatches(i int, ev *schema.Event) bool {
@@ -174,8 +170,7 @@ func (x *seqEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert
 	}
 	t, w := nanos(ev.Timestamp), int64(r.Window)
 	x.sweep(t)
-	n, _, evicted := x.keys.upsert(key, x.maxKeys)
-	c.Evictions += uint64(evicted)
+	n, _ := x.key(key, c)
 	k := &n.v
 	k.group = group
 	k.last = max(k.last, t)
@@ -271,11 +266,7 @@ func (x *seqEval) restart(k *seqKey, now int64) {
 // per window of event time.
 func (x *seqEval) sweep(now int64) {
 	w := int64(x.r.Window)
-	if x.lastSweep != 0 && now-x.lastSweep < w {
-		return
-	}
-	x.lastSweep = now
-	x.keys.sweep(func(k *seqKey) bool { return now-k.last >= w })
+	x.sweepEvery(now, w, func(k *seqKey) bool { return now-k.last >= w })
 }
 
 func (x *seqEval) alert(ev *schema.Event, key string, k *seqKey) schema.Alert {

@@ -58,18 +58,14 @@ func (w where) format(lat, lon float64) string {
 
 // travelEval evaluates a travel rule.
 type travelEval struct {
-	r         *Rule
-	tune      *ruleTune
-	keys      *lru[travelKey]
-	maxKeys   int
-	lastSweep int64
+	r    *Rule
+	tune *ruleTune
+	keyed[travelKey]
 }
 
 func newTravelEval(r *Rule, tune *ruleTune, maxKeys int) *travelEval {
-	return &travelEval{r: r, tune: tune, keys: newLRU[travelKey](), maxKeys: maxKeys}
+	return &travelEval{r: r, tune: tune, keyed: newKeyed[travelKey](maxKeys)}
 }
-
-func (x *travelEval) size() (int, int) { return x.keys.len(), 0 }
 
 // process compares a located event with the key's previous location. Events
 // without a location (cloud.latitude and cloud.longitude both 0) are
@@ -91,8 +87,7 @@ func (x *travelEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Al
 	}
 	t := nanos(ev.Timestamp)
 	x.sweep(t)
-	n, created, evicted := x.keys.upsert(key, x.maxKeys)
-	c.Evictions += uint64(evicted)
+	n, created := x.key(key, c)
 	k := &n.v
 	k.group = group
 	lat, lon := ev.Cloud.Latitude, ev.Cloud.Longitude
@@ -171,11 +166,7 @@ func (x *travelEval) alert(ev *schema.Event, key string, k *travelKey, km, speed
 // per min(window, 1h) of event time.
 func (x *travelEval) sweep(now int64) {
 	w := int64(x.r.Window)
-	if x.lastSweep != 0 && now-x.lastSweep < min(w, int64(time.Hour)) {
-		return
-	}
-	x.lastSweep = now
-	x.keys.sweep(func(k *travelKey) bool { return now-k.last > w && k.suppressed <= now })
+	x.sweepEvery(now, min(w, int64(time.Hour)), func(k *travelKey) bool { return now-k.last > w && k.suppressed <= now })
 }
 
 // Haversine returns the great-circle distance in kilometres between two
