@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/castellan-itdr/castellan/internal/azcloud"
 	"github.com/castellan-itdr/castellan/mappings/asim"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
@@ -33,19 +34,19 @@ const (
 	minCallBytes                    = 16 << 10
 )
 
-// Auth methods.
+// Auth methods, as package azcloud names them.
 const (
-	AuthClientSecret      = "client_secret"
-	AuthClientCertificate = "client_certificate"
-	AuthManagedIdentity   = "managed_identity"
-	AuthWorkloadIdentity  = "workload_identity"
+	AuthClientSecret      = azcloud.AuthClientSecret
+	AuthClientCertificate = azcloud.AuthClientCertificate
+	AuthManagedIdentity   = azcloud.AuthManagedIdentity
+	AuthWorkloadIdentity  = azcloud.AuthWorkloadIdentity
 )
 
-// Clouds.
+// Clouds, as package azcloud names them.
 const (
-	CloudPublic = "public"
-	CloudUSGov  = "usgov"
-	CloudChina  = "china"
+	CloudPublic = azcloud.Public
+	CloudUSGov  = azcloud.USGov
+	CloudChina  = azcloud.China
 )
 
 // Config configures the Sentinel sink.

@@ -8,6 +8,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/castellan-itdr/castellan/internal/azcloud"
+
 	// azlogs registers the ingestion audience of each cloud in its init.
 	_ "github.com/Azure/azure-sdk-for-go/sdk/monitor/ingestion/azlogs"
 )
@@ -17,15 +19,11 @@ import (
 // Logs Ingestion audience (https://monitor.azure.com/, .us/, .cn/) to these
 // configurations; the token scope is that audience + "/.default".
 func cloudConfig(name, authorityHost string) (cloud.Configuration, error) {
-	var c cloud.Configuration
-	switch name {
-	case CloudPublic, "":
-		c = cloud.AzurePublic
-	case CloudUSGov:
-		c = cloud.AzureGovernment
-	case CloudChina:
-		c = cloud.AzureChina
-	default:
+	if name == "" {
+		name = CloudPublic
+	}
+	c, ok := azcloud.Configuration(name)
+	if !ok {
 		return c, fmt.Errorf("unknown cloud %q (want public, usgov or china)", name)
 	}
 	if authorityHost != "" {

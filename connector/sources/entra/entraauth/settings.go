@@ -7,22 +7,23 @@ import (
 	"os"
 	"strings"
 
+	"github.com/castellan-itdr/castellan/internal/azcloud"
 	"github.com/castellan-itdr/castellan/sinks/secret"
 )
 
-// Authentication methods (auth.method).
+// Authentication methods (auth.method), as package azcloud names them.
 const (
-	AuthClientSecret      = "client_secret"
-	AuthClientCertificate = "client_certificate"
-	AuthManagedIdentity   = "managed_identity"
-	AuthWorkloadIdentity  = "workload_identity"
+	AuthClientSecret      = azcloud.AuthClientSecret
+	AuthClientCertificate = azcloud.AuthClientCertificate
+	AuthManagedIdentity   = azcloud.AuthManagedIdentity
+	AuthWorkloadIdentity  = azcloud.AuthWorkloadIdentity
 )
 
-// Clouds (cloud).
+// Clouds (cloud), as package azcloud names them.
 const (
-	CloudPublic = "public"
-	CloudUSGov  = "usgov"
-	CloudChina  = "china"
+	CloudPublic = azcloud.Public
+	CloudUSGov  = azcloud.USGov
+	CloudChina  = azcloud.China
 )
 
 // Graph base URLs (with version) of each cloud.

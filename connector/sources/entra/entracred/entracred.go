@@ -10,18 +10,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/castellan-itdr/castellan/connector/sources/entra/entraauth"
+	"github.com/castellan-itdr/castellan/internal/azcloud"
 )
-
-var clouds = map[string]cloud.Configuration{
-	entraauth.CloudPublic: cloud.AzurePublic,
-	entraauth.CloudUSGov:  cloud.AzureGovernment,
-	entraauth.CloudChina:  cloud.AzureChina,
-}
 
 // Cloud is the azidentity cloud configuration of s: its cloud's, with the
 // authority_host override.
 func Cloud(s entraauth.Settings) cloud.Configuration {
-	c := clouds[s.CloudName()]
+	c, _ := azcloud.Configuration(s.CloudName()) // s is validated: a known cloud
 	if s.AuthorityHost != "" {
 		c.ActiveDirectoryAuthorityHost = strings.TrimRight(s.AuthorityHost, "/") + "/"
 	}
