@@ -23,6 +23,7 @@ import (
 	"github.com/castellan-itdr/castellan/connector/sources/entra/graphfake"
 	"github.com/castellan-itdr/castellan/connector/state"
 	"github.com/castellan-itdr/castellan/detections/posture"
+	"github.com/castellan-itdr/castellan/internal/azcloud"
 	"github.com/castellan-itdr/castellan/mappings/asim"
 	"github.com/castellan-itdr/castellan/mappings/directory"
 	"github.com/castellan-itdr/castellan/mappings/schema"
@@ -326,7 +327,7 @@ func TestPostureExportThroughSentinelDouble(t *testing.T) {
 	defer d.Close()
 	cfg := sentinel.NewDefaultConfig()
 	cfg.Endpoint, cfg.RuleID = d.URL(), d.RuleID()
-	cfg.Auth = sentinel.Auth{Method: sentinel.AuthClientSecret, TenantID: "t", ClientID: "c", ClientSecret: "s"}
+	cfg.Auth = sentinel.Auth{Method: azcloud.AuthClientSecret, TenantID: "t", ClientID: "c", ClientSecret: "s"}
 	cfg.Select.Kinds = []string{schema.RecordFinding}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

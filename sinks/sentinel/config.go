@@ -34,21 +34,6 @@ const (
 	minCallBytes                    = 16 << 10
 )
 
-// Auth methods, as package azcloud names them.
-const (
-	AuthClientSecret      = azcloud.AuthClientSecret
-	AuthClientCertificate = azcloud.AuthClientCertificate
-	AuthManagedIdentity   = azcloud.AuthManagedIdentity
-	AuthWorkloadIdentity  = azcloud.AuthWorkloadIdentity
-)
-
-// Clouds, as package azcloud names them.
-const (
-	CloudPublic = azcloud.Public
-	CloudUSGov  = azcloud.USGov
-	CloudChina  = azcloud.China
-)
-
 // Config configures the Sentinel sink.
 type Config struct {
 	// Endpoint is the logs ingestion URL of the Data Collection Endpoint
@@ -114,7 +99,7 @@ func NewDefaultConfig() *Config {
 			Events: asim.EventsStream, Alerts: asim.AlertsStream, Incidents: asim.IncidentsStream,
 			Findings: asim.FindingsStream, Actions: asim.ActionsStream,
 		},
-		Cloud:                    CloudPublic,
+		Cloud:                    azcloud.Public,
 		MaxCallBytes:             DefaultMaxCallBytes,
 		MaxUncompressedCallBytes: DefaultMaxUncompressedCallBytes,
 		Timeout:                  30 * time.Second,
@@ -185,27 +170,27 @@ func (a *Auth) validate() []error {
 		}
 	}
 	switch a.Method {
-	case AuthClientSecret:
+	case azcloud.AuthClientSecret:
 		need("tenant_id", a.TenantID)
 		need("client_id", a.ClientID)
 		need("client_secret", a.ClientSecret.Value())
 		unused("certificate_file", a.CertificateFile != "")
 		unused("certificate_password", a.CertificatePassword != "")
 		unused("token_file", a.TokenFile != "")
-	case AuthClientCertificate:
+	case azcloud.AuthClientCertificate:
 		need("tenant_id", a.TenantID)
 		need("client_id", a.ClientID)
 		need("certificate_file", a.CertificateFile)
 		unused("client_secret", a.ClientSecret != "")
 		unused("token_file", a.TokenFile != "")
-	case AuthManagedIdentity:
+	case azcloud.AuthManagedIdentity:
 		unused("tenant_id", a.TenantID != "")
 		unused("client_secret", a.ClientSecret != "")
 		unused("certificate_file", a.CertificateFile != "")
 		unused("certificate_password", a.CertificatePassword != "")
 		unused("token_file", a.TokenFile != "")
 		unused("authority_host", a.AuthorityHost != "")
-	case AuthWorkloadIdentity:
+	case azcloud.AuthWorkloadIdentity:
 		// tenant_id, client_id and token_file default to the AZURE_TENANT_ID,
 		// AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE the AKS webhook sets.
 		unused("client_secret", a.ClientSecret != "")
@@ -216,7 +201,7 @@ func (a *Auth) validate() []error {
 	default:
 		add("method: unknown %q (want client_secret, client_certificate, managed_identity or workload_identity)", a.Method)
 	}
-	if a.AuthorityHost != "" && a.Method != AuthManagedIdentity {
+	if a.AuthorityHost != "" && a.Method != azcloud.AuthManagedIdentity {
 		if err := httpsURL(a.AuthorityHost); err != nil {
 			add("authority_host: %v", err)
 		}

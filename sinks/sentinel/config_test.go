@@ -20,6 +20,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/monitor/ingestion/azlogs"
 	"gopkg.in/yaml.v3"
+
+	"github.com/castellan-itdr/castellan/internal/azcloud"
 )
 
 const validRule = "dcr-0123456789abcdef0123456789abcdef"
@@ -28,7 +30,7 @@ func validConfig() *Config {
 	c := NewDefaultConfig()
 	c.Endpoint = "https://castellan-dce-abcd.westeurope-1.ingest.monitor.azure.com"
 	c.RuleID = validRule
-	c.Auth = Auth{Method: AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "s3cr3t-value"}
+	c.Auth = Auth{Method: azcloud.AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "s3cr3t-value"}
 	return c
 }
 
@@ -50,11 +52,11 @@ func TestValidate(t *testing.T) {
 		{"stream without Custom-", func(c *Config) { c.Streams.Alerts = "CastellanAlerts" }, []string{"streams.alerts:"}},
 		{"unknown cloud", func(c *Config) { c.Cloud = "mars" }, []string{"cloud: unknown cloud \"mars\""}},
 		{"unknown method", func(c *Config) { c.Auth.Method = "password" }, []string{"auth.method: unknown"}},
-		{"client_secret fields", func(c *Config) { c.Auth = Auth{Method: AuthClientSecret} },
+		{"client_secret fields", func(c *Config) { c.Auth = Auth{Method: azcloud.AuthClientSecret} },
 			[]string{"auth.tenant_id: required for method client_secret", "auth.client_id: required", "auth.client_secret: required"}},
-		{"client_certificate fields", func(c *Config) { c.Auth = Auth{Method: AuthClientCertificate, ClientSecret: "x"} },
+		{"client_certificate fields", func(c *Config) { c.Auth = Auth{Method: azcloud.AuthClientCertificate, ClientSecret: "x"} },
 			[]string{"auth.tenant_id: required", "auth.client_id: required", "auth.certificate_file: required", "auth.client_secret: not used"}},
-		{"managed identity with tenant", func(c *Config) { c.Auth = Auth{Method: AuthManagedIdentity, TenantID: "t"} },
+		{"managed identity with tenant", func(c *Config) { c.Auth = Auth{Method: azcloud.AuthManagedIdentity, TenantID: "t"} },
 			[]string{"auth.tenant_id: not used by method managed_identity"}},
 		{"http authority", func(c *Config) { c.Auth.AuthorityHost = "http://login.example" }, []string{"auth.authority_host:"}},
 		{"call bytes over the service limit", func(c *Config) { c.MaxCallBytes = 2 << 20 }, []string{"max_call_bytes:"}},
@@ -86,11 +88,11 @@ func TestValidate(t *testing.T) {
 		t.Errorf("every kind: %v", err)
 	}
 	for _, a := range []Auth{
-		{Method: AuthClientCertificate, TenantID: "t", ClientID: "c", CertificateFile: "/etc/cert.pem"},
-		{Method: AuthManagedIdentity},
-		{Method: AuthManagedIdentity, ClientID: "user-assigned"},
-		{Method: AuthWorkloadIdentity},
-		{Method: AuthWorkloadIdentity, TenantID: "t", ClientID: "c", TokenFile: "/var/run/token"},
+		{Method: azcloud.AuthClientCertificate, TenantID: "t", ClientID: "c", CertificateFile: "/etc/cert.pem"},
+		{Method: azcloud.AuthManagedIdentity},
+		{Method: azcloud.AuthManagedIdentity, ClientID: "user-assigned"},
+		{Method: azcloud.AuthWorkloadIdentity},
+		{Method: azcloud.AuthWorkloadIdentity, TenantID: "t", ClientID: "c", TokenFile: "/var/run/token"},
 	} {
 		cfg := validConfig()
 		cfg.Auth = a
@@ -119,7 +121,7 @@ streams: { actions: Custom-MyActions }
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Auth.ClientSecret.Value() != "hush" || c.Cloud != CloudUSGov || len(c.Select.Kinds) != 4 || c.Streams.Alerts != "Custom-CastellanAlerts" ||
+	if c.Auth.ClientSecret.Value() != "hush" || c.Cloud != azcloud.USGov || len(c.Select.Kinds) != 4 || c.Streams.Alerts != "Custom-CastellanAlerts" ||
 		c.Streams.Actions != "Custom-MyActions" || c.Streams.Findings != "Custom-CastellanFindings" {
 		t.Errorf("decoded %+v", c)
 	}
@@ -165,18 +167,18 @@ func TestNewCredentialPerMethod(t *testing.T) {
 		wantT   string
 		wantErr string
 	}{
-		{"client secret", Auth{Method: AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "s3cr3t-value"}, "public", "*azidentity.ClientSecretCredential", ""},
-		{"client secret usgov", Auth{Method: AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "s3cr3t-value"}, "usgov", "*azidentity.ClientSecretCredential", ""},
-		{"client secret missing", Auth{Method: AuthClientSecret, TenantID: "tenant"}, "public", "", "needs tenant_id, client_id and client_secret"},
-		{"certificate", Auth{Method: AuthClientCertificate, TenantID: "tenant", ClientID: "client", CertificateFile: cert}, "china", "*azidentity.ClientCertificateCredential", ""},
-		{"certificate missing file", Auth{Method: AuthClientCertificate, TenantID: "tenant", ClientID: "client", CertificateFile: "/nonexistent.pem", CertificatePassword: "s3cr3t-value"}, "public", "", "read certificate"},
-		{"certificate not a cert", Auth{Method: AuthClientCertificate, TenantID: "tenant", ClientID: "client", CertificateFile: token, CertificatePassword: "s3cr3t-value"}, "public", "", "certificate"},
-		{"managed system", Auth{Method: AuthManagedIdentity}, "public", "*azidentity.ManagedIdentityCredential", ""},
-		{"managed user", Auth{Method: AuthManagedIdentity, ClientID: "client"}, "public", "*azidentity.ManagedIdentityCredential", ""},
-		{"workload", Auth{Method: AuthWorkloadIdentity, TenantID: "tenant", ClientID: "client", TokenFile: token}, "public", "*azidentity.WorkloadIdentityCredential", ""},
-		{"workload without env", Auth{Method: AuthWorkloadIdentity}, "public", "", "workload identity"},
-		{"authority override", Auth{Method: AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "x", AuthorityHost: "https://login.example/"}, "public", "*azidentity.ClientSecretCredential", ""},
-		{"unknown cloud", Auth{Method: AuthManagedIdentity}, "mars", "", "unknown cloud"},
+		{"client secret", Auth{Method: azcloud.AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "s3cr3t-value"}, "public", "*azidentity.ClientSecretCredential", ""},
+		{"client secret usgov", Auth{Method: azcloud.AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "s3cr3t-value"}, "usgov", "*azidentity.ClientSecretCredential", ""},
+		{"client secret missing", Auth{Method: azcloud.AuthClientSecret, TenantID: "tenant"}, "public", "", "needs tenant_id, client_id and client_secret"},
+		{"certificate", Auth{Method: azcloud.AuthClientCertificate, TenantID: "tenant", ClientID: "client", CertificateFile: cert}, "china", "*azidentity.ClientCertificateCredential", ""},
+		{"certificate missing file", Auth{Method: azcloud.AuthClientCertificate, TenantID: "tenant", ClientID: "client", CertificateFile: "/nonexistent.pem", CertificatePassword: "s3cr3t-value"}, "public", "", "read certificate"},
+		{"certificate not a cert", Auth{Method: azcloud.AuthClientCertificate, TenantID: "tenant", ClientID: "client", CertificateFile: token, CertificatePassword: "s3cr3t-value"}, "public", "", "certificate"},
+		{"managed system", Auth{Method: azcloud.AuthManagedIdentity}, "public", "*azidentity.ManagedIdentityCredential", ""},
+		{"managed user", Auth{Method: azcloud.AuthManagedIdentity, ClientID: "client"}, "public", "*azidentity.ManagedIdentityCredential", ""},
+		{"workload", Auth{Method: azcloud.AuthWorkloadIdentity, TenantID: "tenant", ClientID: "client", TokenFile: token}, "public", "*azidentity.WorkloadIdentityCredential", ""},
+		{"workload without env", Auth{Method: azcloud.AuthWorkloadIdentity}, "public", "", "workload identity"},
+		{"authority override", Auth{Method: azcloud.AuthClientSecret, TenantID: "tenant", ClientID: "client", ClientSecret: "x", AuthorityHost: "https://login.example/"}, "public", "*azidentity.ClientSecretCredential", ""},
+		{"unknown cloud", Auth{Method: azcloud.AuthManagedIdentity}, "mars", "", "unknown cloud"},
 		{"unknown method", Auth{Method: "kerberos"}, "public", "", "unknown auth method"},
 	}
 	for _, c := range cases {
@@ -231,11 +233,11 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	out.Write(y)
 	slog.New(slog.NewTextHandler(&out, nil)).Info("config", "cfg", c, "auth", c.Auth)
 	slog.New(slog.NewJSONHandler(&out, nil)).Info("config", "cfg", c)
-	c.Auth.Method = AuthManagedIdentity // invalid mix: errors name the fields, not values
+	c.Auth.Method = azcloud.AuthManagedIdentity // invalid mix: errors name the fields, not values
 	if err := c.Validate(); err != nil {
 		out.WriteString(err.Error())
 	}
-	c.Auth = Auth{Method: AuthClientCertificate, TenantID: "t", ClientID: "c", CertificateFile: "/nonexistent", CertificatePassword: pw}
+	c.Auth = Auth{Method: azcloud.AuthClientCertificate, TenantID: "t", ClientID: "c", CertificateFile: "/nonexistent", CertificatePassword: pw}
 	if _, err := New(c); err != nil {
 		out.WriteString(err.Error())
 	} else {

@@ -20,7 +20,7 @@ import (
 // configurations; the token scope is that audience + "/.default".
 func cloudConfig(name, authorityHost string) (cloud.Configuration, error) {
 	if name == "" {
-		name = CloudPublic
+		name = azcloud.Public
 	}
 	c, ok := azcloud.Configuration(name)
 	if !ok {
@@ -42,7 +42,7 @@ func NewCredential(a Auth, cloudName string) (azcore.TokenCredential, error) {
 	}
 	co := azcore.ClientOptions{Cloud: cc}
 	switch a.Method {
-	case AuthClientSecret:
+	case azcloud.AuthClientSecret:
 		if a.TenantID == "" || a.ClientID == "" || a.ClientSecret == "" {
 			return nil, fmt.Errorf("sentinel: client_secret auth needs tenant_id, client_id and client_secret")
 		}
@@ -52,7 +52,7 @@ func NewCredential(a Auth, cloudName string) (azcore.TokenCredential, error) {
 			return nil, fmt.Errorf("sentinel: client secret credential: %w", err)
 		}
 		return cred, nil
-	case AuthClientCertificate:
+	case azcloud.AuthClientCertificate:
 		if a.TenantID == "" || a.ClientID == "" || a.CertificateFile == "" {
 			return nil, fmt.Errorf("sentinel: client_certificate auth needs tenant_id, client_id and certificate_file")
 		}
@@ -74,7 +74,7 @@ func NewCredential(a Auth, cloudName string) (azcore.TokenCredential, error) {
 			return nil, fmt.Errorf("sentinel: client certificate credential: %w", err)
 		}
 		return cred, nil
-	case AuthManagedIdentity:
+	case azcloud.AuthManagedIdentity:
 		opts := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: co}
 		if a.ClientID != "" {
 			opts.ID = azidentity.ClientID(a.ClientID)
@@ -84,7 +84,7 @@ func NewCredential(a Auth, cloudName string) (azcore.TokenCredential, error) {
 			return nil, fmt.Errorf("sentinel: managed identity credential: %w", err)
 		}
 		return cred, nil
-	case AuthWorkloadIdentity:
+	case azcloud.AuthWorkloadIdentity:
 		cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 			ClientOptions: co, TenantID: a.TenantID, ClientID: a.ClientID, TokenFilePath: a.TokenFile})
 		if err != nil {

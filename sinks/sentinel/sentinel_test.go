@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/castellan-itdr/castellan/internal/azcloud"
 	"github.com/castellan-itdr/castellan/mappings/asim"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
@@ -25,7 +26,7 @@ func testConfig(d *dcefake.Server) *Config {
 	c := NewDefaultConfig()
 	c.Endpoint = d.URL()
 	c.RuleID = d.RuleID()
-	c.Auth = Auth{Method: AuthClientSecret, TenantID: "t", ClientID: "c", ClientSecret: "s"}
+	c.Auth = Auth{Method: azcloud.AuthClientSecret, TenantID: "t", ClientID: "c", ClientSecret: "s"}
 	c.Timeout = 10 * time.Second
 	return c
 }
