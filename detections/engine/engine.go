@@ -162,13 +162,13 @@ func (e *Engine) newEvaluator(r *Rule, tune *ruleTune) evaluator {
 	case KindThreshold, KindDistinct:
 		return &thresholdEval{r: r, tune: tune, st: newRuleState(), maxKeys: e.maxKeys}
 	case KindSequence:
-		return newSeqEval(r, tune, e.maxKeys)
+		return &seqEval{keyed: newKeyed[seqKey](r, tune, e.maxKeys)}
 	case KindNewValue:
-		return newNVEval(r, tune, e.maxKeys)
+		return &nvEval{keyed: newKeyed[nvKey](r, tune, e.maxKeys)}
 	case KindMissingPredecessor:
-		return newMPEval(r, tune, e.maxKeys)
+		return &mpEval{keyed: newKeyed[mpKey](r, tune, e.maxKeys)}
 	case KindTravel:
-		return newTravelEval(r, tune, e.maxKeys)
+		return &travelEval{keyed: newKeyed[travelKey](r, tune, e.maxKeys)}
 	}
 	return nil
 }
@@ -625,12 +625,7 @@ func stateAlert(r *Rule, ev *schema.Event, k *keyState, evs []evid, values []str
 		counted = "distinct " + r.Distinct
 	}
 	var b strings.Builder
-	b.WriteString(r.Title)
-	b.WriteString(": ")
-	if g := describeGroup(r, ev); g != "" {
-		b.WriteString(g)
-		b.WriteString(", ")
-	}
+	messageHead(&b, r, ev)
 	fmt.Fprintf(&b, "%d %s in %s", a.Count, counted, r.Window)
 	a.Message = b.String()
 	return a
@@ -711,4 +706,15 @@ func describeGroup(r *Rule, ev *schema.Event) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// messageHead writes the start that alert messages share: "<title>: ",
+// then the group key (describeGroup) and ", " when there is one.
+func messageHead(b *strings.Builder, r *Rule, ev *schema.Event) {
+	b.WriteString(r.Title)
+	b.WriteString(": ")
+	if g := describeGroup(r, ev); g != "" {
+		b.WriteString(g)
+		b.WriteString(", ")
+	}
 }

@@ -2,7 +2,7 @@ package engine
 
 // lru is a map of keys to values plus an intrusive list in update order
 // (head = least recently updated), the bounded key store of the sequence,
-// new_value and missing_predecessor kinds.
+// new_value, missing_predecessor and travel kinds (see keyed).
 type lru[V any] struct {
 	m          map[string]*lnode[V]
 	head, tail *lnode[V]
@@ -86,17 +86,20 @@ func (l *lru[V]) sweep(stale func(*V) bool) {
 	}
 }
 
-// keyed is the bounded per-key state of the sequence, new_value,
-// missing_predecessor and travel evaluators: their keys in update order,
-// the cap on their number, and when they were last swept.
+// keyed is what the sequence, new_value, missing_predecessor and travel
+// evaluators share: the rule, its tuning, and the bounded per-key state
+// (keys in update order, the cap on their number, when they were last
+// swept).
 type keyed[V any] struct {
+	r         *Rule
+	tune      *ruleTune
 	keys      *lru[V]
 	maxKeys   int
 	lastSweep int64
 }
 
-func newKeyed[V any](maxKeys int) keyed[V] {
-	return keyed[V]{keys: newLRU[V](), maxKeys: maxKeys}
+func newKeyed[V any](r *Rule, tune *ruleTune, maxKeys int) keyed[V] {
+	return keyed[V]{r: r, tune: tune, keys: newLRU[V](), maxKeys: maxKeys}
 }
 
 // size reports the number of keys (and no other held state).

@@ -18,14 +18,8 @@ type nvKey struct {
 
 // nvEval evaluates a new_value rule.
 type nvEval struct {
-	r     *Rule
-	tune  *ruleTune
-	start int64 // time of the rule's first matching event; 0 = none yet
 	keyed[nvKey]
-}
-
-func newNVEval(r *Rule, tune *ruleTune, maxKeys int) *nvEval {
-	return &nvEval{r: r, tune: tune, keyed: newKeyed[nvKey](maxKeys)}
+	start int64 // time of the rule's first matching event; 0 = none yet
 }
 
 func (x *nvEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)) {
@@ -95,12 +89,7 @@ func (x *nvEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)
 	a.Values = []string{raw}
 	a.GroupKey = groupMap(r.GroupBy, group)
 	var b strings.Builder
-	b.WriteString(r.Title)
-	b.WriteString(": ")
-	if g := describeGroup(r, ev); g != "" {
-		b.WriteString(g)
-		b.WriteString(", ")
-	}
+	messageHead(&b, r, ev)
 	b.WriteString("new ")
 	b.WriteString(r.NewValue)
 	b.WriteString(" ")

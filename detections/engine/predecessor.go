@@ -32,16 +32,10 @@ type pendingEv struct {
 // time passes their time plus grace: they alert when no predecessor with
 // the same key was seen at or after their time minus within.
 type mpEval struct {
-	r       *Rule
-	tune    *ruleTune
+	keyed[mpKey]
 	pending []pendingEv // FIFO; head at pending[0]; a window of buf
 	buf     []pendingEv // pending's backing array, from its start
 	start   int64       // time of the first event the rule selected; 0 = none
-	keyed[mpKey]
-}
-
-func newMPEval(r *Rule, tune *ruleTune, maxKeys int) *mpEval {
-	return &mpEval{r: r, tune: tune, keyed: newKeyed[mpKey](maxKeys)}
 }
 
 func (x *mpEval) size() (int, int) { return x.keys.len(), len(x.pending) }

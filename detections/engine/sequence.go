@@ -128,13 +128,7 @@ type seqKey struct {
 
 // seqEval evaluates a sequence rule.
 type seqEval struct {
-	r    *Rule
-	tune *ruleTune
 	keyed[seqKey]
-}
-
-func newSeqEval(r *Rule, tune *ruleTune, maxKeys int) *seqEval {
-	return &seqEval{r: r, tune: tune, keyed: newKeyed[seqKey](maxKeys)}
 }
 
 // stepMatches reports whether the event satisfies step i.
@@ -290,12 +284,7 @@ func (x *seqEval) alert(ev *schema.Event, key string, k *seqKey) schema.Alert {
 	}
 	a.GroupKey = groupMap(r.GroupBy, k.group)
 	var b strings.Builder
-	b.WriteString(r.Title)
-	b.WriteString(": ")
-	if g := describeGroup(r, ev); g != "" {
-		b.WriteString(g)
-		b.WriteString(", ")
-	}
+	messageHead(&b, r, ev)
 	for i, st := range r.Steps {
 		if i > 0 {
 			b.WriteString(" then ")

@@ -58,13 +58,7 @@ func (w where) format(lat, lon float64) string {
 
 // travelEval evaluates a travel rule.
 type travelEval struct {
-	r    *Rule
-	tune *ruleTune
 	keyed[travelKey]
-}
-
-func newTravelEval(r *Rule, tune *ruleTune, maxKeys int) *travelEval {
-	return &travelEval{r: r, tune: tune, keyed: newKeyed[travelKey](maxKeys)}
 }
 
 // process compares a located event with the key's previous location. Events
@@ -135,12 +129,7 @@ func (x *travelEval) alert(ev *schema.Event, key string, k *travelKey, km, speed
 	a.Values = []string{from, to}
 	a.GroupKey = groupMap(r.GroupBy, k.group)
 	var b strings.Builder
-	b.WriteString(r.Title)
-	b.WriteString(": ")
-	if g := describeGroup(r, ev); g != "" {
-		b.WriteString(g)
-		b.WriteString(", ")
-	}
+	messageHead(&b, r, ev)
 	b.WriteString(strconv.Itoa(int(math.Round(km))))
 	b.WriteString(" km from ")
 	b.WriteString(from)
