@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"github.com/castellan-itdr/castellan/internal/corpus"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,15 +18,11 @@ import (
 	"github.com/castellan-itdr/castellan/mappings/windows/evtx"
 )
 
-const evtxCorpus = corpusRoot + "/evtx-to-mitre-attack"
-
 // corpusRecords reads every record of the EVTX corpus (skipping when the
 // corpus is absent).
 func corpusRecords(tb testing.TB) []windows.Record {
 	tb.Helper()
-	if _, err := os.Stat(evtxCorpus); err != nil {
-		tb.Skipf("EVTX corpus not present at %s: %v", evtxCorpus, err)
-	}
+	evtxCorpus := corpus.Dir(tb, "evtx-to-mitre-attack")
 	var files []string
 	err := filepath.WalkDir(evtxCorpus, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".evtx") {

@@ -1,21 +1,15 @@
 package sigma
 
 import (
+	"github.com/castellan-itdr/castellan/internal/corpus"
 	"os"
 	"sort"
 	"testing"
 )
 
-// corpusRoot holds the third-party corpus (not part of the project).
-const corpusRoot = "/work/shared/corpus"
-
 func sigmaHQDir(tb testing.TB) string {
 	tb.Helper()
-	dir := corpusRoot + "/sigmahq-rules"
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("SigmaHQ corpus not present at %s: %v", dir, err)
-	}
-	return dir
+	return corpus.Dir(tb, "sigmahq-rules")
 }
 
 // TestSigmaHQCorpus loads the 181 SigmaHQ rules of the shared corpus and

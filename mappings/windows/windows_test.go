@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/castellan-itdr/castellan/internal/corpus"
 	"os"
 	"path/filepath"
 	"sort"
@@ -275,16 +276,8 @@ func FuzzDecodeJSON(f *testing.F) {
 	})
 }
 
-// corpusDir finds the shared corpus: $CASTELLAN_CORPUS or ../../../shared/corpus.
-func corpusDir() string {
-	if d := os.Getenv("CASTELLAN_CORPUS"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "..", "shared", "corpus")
-}
-
 func TestCorpusHostLogs(t *testing.T) {
-	dir := filepath.Join(corpusDir(), "otrf-lateral-movement", "host")
+	dir := corpus.Dir(t, "otrf-lateral-movement", "host")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) == 0 {
 		t.Skip("corpus not present: " + dir)

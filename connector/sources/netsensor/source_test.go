@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/castellan-itdr/castellan/internal/corpus"
 	"os"
 	"path/filepath"
 	"sort"
@@ -214,9 +215,10 @@ func TestSourceLifecycle(t *testing.T) {
 
 // Every real capture of the OTRF lateral-movement set reads to its end.
 func TestOTRFCorpus(t *testing.T) {
-	files, _ := filepath.Glob("/work/shared/corpus/otrf-lateral-movement/network/*")
+	dir := corpus.Dir(t, "otrf-lateral-movement", "network")
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(files) == 0 {
-		t.Skip("OTRF corpus absent")
+		t.Fatalf("no captures in %s", dir)
 	}
 	total := map[schema.EventKind]int64{}
 	var packets, malformed, panics, damaged int64

@@ -3,6 +3,7 @@ package evtx
 import (
 	"bufio"
 	"errors"
+	"github.com/castellan-itdr/castellan/internal/corpus"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 	"testing"
 )
 
-const corpusDir = "/work/shared/corpus/evtx-to-mitre-attack"
+// corpusDir is the third-party EVTX corpus (internal/corpus: not part of
+// the repository; tests skip without it).
+var corpusDir = filepath.Join(corpus.Root(), "evtx-to-mitre-attack")
 
 type manifestEntry struct {
 	path    string
