@@ -256,26 +256,16 @@ func (w *writer) castellan(c *Castellan) {
 	w.str("merged_into", in.MergedInto)
 	w.str("severity", in.Severity)
 	w.int("alert_count", in.AlertCount)
-	if len(in.Alerts) > 0 {
-		w.key("alerts")
-		w.b = append(w.b, '[')
-		for i := range in.Alerts {
-			ia := &in.Alerts[i]
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.b = append(w.b, '{')
-			w.strKeep("id", ia.ID)
-			w.str("rule_id", ia.RuleID)
-			w.str("title", ia.Title)
-			w.str("severity", ia.Severity)
-			w.str("technique", ia.Technique)
-			w.str("tactic", ia.Tactic)
-			w.time("@timestamp", ia.Timestamp)
-			w.b = append(w.b, '}')
-		}
-		w.b = append(w.b, ']')
-	}
+	w.objects("alerts", len(in.Alerts), func(i int) {
+		ia := &in.Alerts[i]
+		w.strKeep("id", ia.ID)
+		w.str("rule_id", ia.RuleID)
+		w.str("title", ia.Title)
+		w.str("severity", ia.Severity)
+		w.str("technique", ia.Technique)
+		w.str("tactic", ia.Tactic)
+		w.time("@timestamp", ia.Timestamp)
+	})
 	k = w.open("entities")
 	w.strs("users", in.Entities.Users)
 	w.strs("hosts", in.Entities.Hosts)
@@ -283,41 +273,21 @@ func (w *writer) castellan(c *Castellan) {
 	w.close(k)
 	w.strs("tactics", in.Tactics)
 	w.strs("techniques", in.Techniques)
-	if len(in.Priority) > 0 {
-		w.key("priority")
-		w.b = append(w.b, '[')
-		for i := range in.Priority {
-			p := &in.Priority[i]
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.b = append(w.b, '{')
-			w.strKeep("identity", p.Identity)
-			w.int("score", p.Score)
-			w.int("percentile", p.Percentile)
-			if len(p.Factors) > 0 {
-				w.key("factors")
-				w.b = append(w.b, '[')
-				for j := range p.Factors {
-					f := &p.Factors[j]
-					if j > 0 {
-						w.b = append(w.b, ',')
-					}
-					w.b = append(w.b, '{')
-					w.str("kind", f.Kind)
-					w.str("rule_id", f.RuleID)
-					w.str("severity", f.Severity)
-					w.str("technique", f.Technique)
-					w.int("count", f.Count)
-					w.int("points", f.Points)
-					w.b = append(w.b, '}')
-				}
-				w.b = append(w.b, ']')
-			}
-			w.b = append(w.b, '}')
-		}
-		w.b = append(w.b, ']')
-	}
+	w.objects("priority", len(in.Priority), func(i int) {
+		p := &in.Priority[i]
+		w.strKeep("identity", p.Identity)
+		w.int("score", p.Score)
+		w.int("percentile", p.Percentile)
+		w.objects("factors", len(p.Factors), func(j int) {
+			f := &p.Factors[j]
+			w.str("kind", f.Kind)
+			w.str("rule_id", f.RuleID)
+			w.str("severity", f.Severity)
+			w.str("technique", f.Technique)
+			w.int("count", f.Count)
+			w.int("points", f.Points)
+		})
+	})
 	w.close(o)
 
 	f := &c.Finding
@@ -382,6 +352,25 @@ func (w *writer) close(mark int) {
 		return
 	}
 	w.b = append(w.b, '}')
+}
+
+// objects writes an array member of n objects (nothing when n is 0); elem
+// writes the members of object i.
+func (w *writer) objects(k string, n int, elem func(i int)) {
+	if n == 0 {
+		return
+	}
+	w.key(k)
+	w.b = append(w.b, '[')
+	for i := range n {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = append(w.b, '{')
+		elem(i)
+		w.b = append(w.b, '}')
+	}
+	w.b = append(w.b, ']')
 }
 
 // closeKeep ends an object that is written even when empty.
