@@ -264,6 +264,7 @@ func (w *writer) castellan(c *Castellan) {
 		w.str("severity", ia.Severity)
 		w.str("technique", ia.Technique)
 		w.str("tactic", ia.Tactic)
+		w.str("user", ia.User)
 		w.time("@timestamp", ia.Timestamp)
 	})
 	k = w.open("entities")

@@ -339,6 +339,7 @@ type IncidentAlert struct {
 	Severity  string    `json:"severity,omitempty"`
 	Technique string    `json:"technique,omitempty"`
 	Tactic    string    `json:"tactic,omitempty"`
+	User      string    `json:"user,omitempty"` // the alert's acting identity
 	Timestamp time.Time `json:"@timestamp"`
 }
 

@@ -143,7 +143,7 @@ func FromIncident(in *schema.Incident, o Options) Document {
 	for _, a := range in.Alerts {
 		ci.Alerts = append(ci.Alerts, IncidentAlert{
 			ID: a.ID, RuleID: a.RuleID, Title: a.Title, Severity: a.Severity.String(),
-			Technique: a.Technique, Tactic: a.Tactic, Timestamp: a.Timestamp.UTC(),
+			Technique: a.Technique, Tactic: a.Tactic, User: a.User, Timestamp: a.Timestamp.UTC(),
 		})
 	}
 	for _, p := range in.Priority {

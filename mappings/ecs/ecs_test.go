@@ -77,7 +77,7 @@ func sampleIncident() schema.Incident {
 			Techniques: []schema.Technique{{ID: "T1558.003", Name: "Kerberoasting"}, {ID: "T1550.002", Name: "Pass the Hash"}, {ID: "T1110"}}},
 		Entities: schema.Entities{Users: []string{`CONTOSO\alice`}, Hosts: []string{"ws01"}, IPs: []string{"10.0.1.25", "not-an-ip"}},
 		Alerts: []schema.AlertRef{
-			{ID: "al-1", RuleID: "kerberoasting-rc4-burst", Title: "Kerberoasting", Severity: schema.SeverityHigh, Technique: "T1558.003", Tactic: "TA0006", Timestamp: t0.Add(-time.Hour)},
+			{ID: "al-1", RuleID: "kerberoasting-rc4-burst", Title: "Kerberoasting", Severity: schema.SeverityHigh, Technique: "T1558.003", Tactic: "TA0006", User: `CONTOSO\alice`, Timestamp: t0.Add(-time.Hour)},
 			{ID: "al-2", RuleID: "pth", Title: "Pass the hash", Severity: schema.SeverityCritical, Technique: "T1550.002", Tactic: "TA0008", Timestamp: t0},
 		},
 		Priority: []schema.IdentityPriority{{Identity: `CONTOSO\alice`, Score: 80, Percentile: 100, Factors: []schema.PriorityFactor{
