@@ -1,5 +1,7 @@
 // Package sourcetest holds what source tests share: a recording
-// BatchConsumer that commits checkpoints the way the pipeline does.
+// BatchConsumer that commits checkpoints the way the pipeline does, and a
+// Harness that starts a source against it, waits for events, reads
+// checkpoints back and runs the common lifecycle checks.
 package sourcetest
 
 import (
