@@ -1,23 +1,16 @@
 package winjson
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/sources/sourcetest"
-	"github.com/castellan-itdr/castellan/connector/telemetry"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -26,24 +19,11 @@ type fakeConsumer = sourcetest.Consumer
 
 func newFake() *fakeConsumer { return sourcetest.NewConsumer() }
 
-// position mirrors the tailer's checkpoint value.
-type position struct {
-	Dev    uint64 `json:"dev"`
-	Ino    uint64 `json:"ino"`
-	Offset int64  `json:"offset"`
-	Line   int64  `json:"line"`
-}
-
-func positionOf(t *testing.T, f *fakeConsumer, path string) position {
+func positionOf(t *testing.T, f *fakeConsumer, path string) sourcetest.FilePos {
 	t.Helper()
 	abs, _ := filepath.Abs(path)
-	v, _ := f.Checkpoint(CheckpointKey(abs))
-	var p position
-	if v != nil {
-		if err := json.Unmarshal(v, &p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	var p sourcetest.FilePos
+	sourcetest.Position(t, f, CheckpointKey(abs), &p)
 	return p
 }
 
@@ -64,24 +44,10 @@ func lines(from, to int) string {
 	return b.String()
 }
 
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func appendFile(t *testing.T, path, data string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(data); err != nil {
-		t.Fatal(err)
-	}
-}
+var (
+	writeFile  = sourcetest.WriteFile
+	appendFile = sourcetest.AppendFile
+)
 
 func testConfig(paths ...string) *Config {
 	c := NewDefaultConfig()
@@ -90,91 +56,35 @@ func testConfig(paths ...string) *Config {
 	return c
 }
 
+const testID = "winjson/test"
+
+// harness is a started Source with the shared test harness.
 type harness struct {
-	src      *Source
-	fake     *fakeConsumer
-	counters *telemetry.Counters
-	logs     *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	*sourcetest.Harness
+	src  *Source
+	fake *fakeConsumer
 }
 
 func start(t *testing.T, cfg *Config, fake *fakeConsumer) *harness {
 	t.Helper()
-	h := &harness{fake: fake, counters: telemetry.New(), logs: &syncBuffer{}}
-	src, err := New(cfg, component.SourceSettings{
-		ID:          "winjson/test",
-		Logger:      slog.New(slog.NewTextHandler(h.logs, nil)),
-		Next:        fake,
-		Checkpoints: fake,
-		Counters:    h.counters,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	h.src = src
-	t.Cleanup(func() { _ = src.Shutdown(context.Background()) })
-	return h
-}
-
-func (h *harness) stop(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.src.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	src, h := sourcetest.Start(t, testID, fake, func(s component.SourceSettings) (*Source, error) { return New(cfg, s) })
+	return &harness{Harness: h, src: src, fake: fake}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	sourcetest.WaitFor(t, 5*time.Second, what, cond)
 }
 
 func waitEvents(t *testing.T, f *fakeConsumer, n int) []schema.Event {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.Events()) >= n })
-	evs := f.Events()
-	if len(evs) != n {
-		t.Fatalf("got %d events, want %d", len(evs), n)
-	}
-	return evs
+	return sourcetest.WaitEvents(t, f, n, 5*time.Second, nil)
 }
 
 // checkUnique fails on a duplicate event id.
 func checkUnique(t *testing.T, evs []schema.Event) {
 	t.Helper()
-	seen := map[string]bool{}
-	for _, e := range evs {
-		if seen[e.ID] {
-			t.Fatalf("event %s (record %s) delivered twice", e.ID, e.Event.RecordID)
-		}
-		seen[e.ID] = true
-	}
+	sourcetest.CheckUnique(t, evs, func(e schema.Event) string { return "record " + e.Event.RecordID })
 }
 
 func TestReadsBothShapes(t *testing.T) {
@@ -195,10 +105,10 @@ func TestReadsBothShapes(t *testing.T) {
 	if pos.Line != 5 || pos.Ino == 0 {
 		t.Errorf("position = %+v, want line 5 and an inode", pos)
 	}
-	if got := h.counters.Value(`source_events{source="winjson/test"}`); got != 4 {
+	if got := h.Counters.Value(`source_events{source="winjson/test"}`); got != 4 {
 		t.Errorf("source_events = %d", got)
 	}
-	if got := h.counters.Value(`source_bytes{source="winjson/test"}`); got != fi.Size() {
+	if got := h.Counters.Value(`source_bytes{source="winjson/test"}`); got != fi.Size() {
 		t.Errorf("source_bytes = %d, want %d", got, fi.Size())
 	}
 }
@@ -234,13 +144,13 @@ func TestCheckpointResume(t *testing.T) {
 	cfg.Tail.BatchSize = 3
 	h := start(t, cfg, fake)
 	waitEvents(t, fake, 10)
-	h.stop(t)
+	h.Stop(t)
 
 	appendFile(t, p, lines(10, 15))
 	h2 := start(t, cfg, fake) // same fake: it reads back what was committed
 	evs := waitEvents(t, fake, 15)
 	checkUnique(t, evs)
-	h2.stop(t)
+	h2.Stop(t)
 	if pos := positionOf(t, fake, p); pos.Line != 15 {
 		t.Errorf("line = %d, want 15", pos.Line)
 	}
@@ -321,7 +231,7 @@ func TestTruncatedSinceCheckpoint(t *testing.T) {
 	fake := newFake()
 	h := start(t, testConfig(p), fake)
 	waitEvents(t, fake, 4)
-	h.stop(t)
+	h.Stop(t)
 	writeFile(t, p, lines(20, 21)) // same inode, now shorter than the offset
 	start(t, testConfig(p), fake)
 	checkUnique(t, waitEvents(t, fake, 5))
@@ -336,10 +246,10 @@ func TestMalformedLines(t *testing.T) {
 	waitEvents(t, h.fake, 3)
 	fi, _ := os.Stat(p)
 	waitFor(t, "checkpoint at EOF", func() bool { return positionOf(t, h.fake, p).Offset == fi.Size() })
-	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 3 {
+	if got := h.Counters.Value(`source_decode_errors{source="winjson/test"}`); got != 3 {
 		t.Errorf("decode errors = %d, want 3", got)
 	}
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	if n := strings.Count(logs, "undecodable lines"); n != 1 {
 		t.Errorf("want one warning per file per poll, got %d:\n%s", n, logs)
 	}
@@ -364,7 +274,7 @@ func TestConsumeBatchErrorRetried(t *testing.T) {
 	if pos := positionOf(t, fake, p); pos.Line != 7 {
 		t.Errorf("line = %d", pos.Line)
 	}
-	if !strings.Contains(h.logs.String(), "retrying") {
+	if !strings.Contains(h.Logs.String(), "retrying") {
 		t.Error("refusal not logged")
 	}
 }
@@ -400,28 +310,10 @@ func TestLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := src.Shutdown(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if err := src.Shutdown(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if err := src.Start(context.Background(), nil); err == nil {
-				t.Fatal("start after shutdown accepted")
-			}
+			sourcetest.CheckShutdownWithoutStart(t, src)
 		}},
 		{"start and shutdown twice", func(t *testing.T) {
-			h := start(t, testConfig(p), newFake())
-			if err := h.src.Start(context.Background(), nil); err == nil {
-				t.Error("second start accepted")
-			}
-			h.stop(t)
-			h.stop(t)
-			select {
-			case <-h.src.Done():
-			default:
-				t.Error("Done open after shutdown")
-			}
+			start(t, testConfig(p), newFake()).CheckRestartRefused(t)
 		}},
 		{"shutdown with pending data", func(t *testing.T) {
 			fake := newFake()
@@ -429,7 +321,7 @@ func TestLifecycle(t *testing.T) {
 			cfg.Tail.BatchSize = 1
 			h := start(t, cfg, fake)
 			waitFor(t, "first batch", func() bool { return len(fake.Events()) > 0 })
-			h.stop(t)
+			h.Stop(t)
 			// Whatever was handed off is exactly what the checkpoint covers.
 			n := len(fake.Events())
 			if pos := positionOf(t, fake, p); pos.Line != int64(n) {
@@ -443,12 +335,7 @@ func TestLifecycle(t *testing.T) {
 			fake := newFake()
 			fake.Block = true
 			h := start(t, testConfig(p), fake)
-			waitFor(t, "a hand-off", func() bool { fake.Mu.Lock(); defer fake.Mu.Unlock(); return fake.Calls > 0 })
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			defer cancel()
-			if err := h.src.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("err = %v, want deadline exceeded", err)
-			}
+			h.CheckShutdownHonoursCtx(t)
 		}},
 	}
 	for _, tt := range tests {
@@ -483,7 +370,7 @@ func TestListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitEvents(t, h.fake, 5)
-	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
+	if got := h.Counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
 		t.Errorf("decode errors = %d", got)
 	}
 	for _, b := range h.fake.Batches {
@@ -496,7 +383,7 @@ func TestListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(20 * time.Millisecond)
-	h.stop(t)
+	h.Stop(t)
 	if n := len(h.fake.Events()); n != 6 {
 		t.Errorf("events after shutdown = %d, want 6", n)
 	}
@@ -525,21 +412,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewDefaultConfig()
 			tt.mod(c)
-			err := c.Validate()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
+			sourcetest.CheckValidateErr(t, c.Validate(), tt.want)
 		})
 	}
 	if _, err := New(NewDefaultConfig(), component.SourceSettings{Next: newFake()}); err == nil {
@@ -583,7 +456,7 @@ func TestXMLFormatFileAndTCP(t *testing.T) {
 	c.Write([]byte(ev[50:] + xmlEvent(5)))
 	evs := waitEvents(t, h.fake, 5)
 	checkUnique(t, evs)
-	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
+	if got := h.Counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
 		t.Errorf("decode errors = %d, want 1 (the broken event)", got)
 	}
 	if evs[0].Event.Dataset != "winjson" || evs[0].User.Name == "" {
@@ -618,7 +491,7 @@ func TestEntraFormat(t *testing.T) {
 		evs[1].Target.Group.Name != "Global Administrator" || evs[2].Cloud.ErrorCode != 50126 {
 		t.Errorf("events %+v", evs)
 	}
-	if got := h.counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
+	if got := h.Counters.Value(`source_decode_errors{source="winjson/test"}`); got != 1 {
 		t.Errorf("decode errors = %d, want 1", got)
 	}
 	bad := NewDefaultConfig()
