@@ -47,7 +47,7 @@ func TestLabDC(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	waitFor(t, "the source at the end of the audit log", func() bool { return rec.position(t, auditLog).Ino != 0 })
+	waitFor(t, "the source at the end of the audit log", func() bool { return position(t, rec, auditLog).Ino != 0 })
 
 	actions := time.Now()
 	c := sambalab.NewClient(t, env)
@@ -85,7 +85,7 @@ func TestLabDC(t *testing.T) {
 		var found *schema.Event
 		deadline := time.Now().Add(15 * time.Second)
 		for found == nil && time.Now().Before(deadline) {
-			evs := rec.events()
+			evs := rec.Events()
 			for i := range evs {
 				if match(&evs[i]) {
 					found = &evs[i]
@@ -97,13 +97,13 @@ func TestLabDC(t *testing.T) {
 			}
 		}
 		if found == nil {
-			t.Errorf("no %s among %d events", what, len(rec.events()))
+			t.Errorf("no %s among %d events", what, len(rec.Events()))
 		}
 		return found
 	}
 	count := func(match func(e *schema.Event) bool) int {
 		n := 0
-		for _, e := range rec.events() {
+		for _, e := range rec.Events() {
 			if match(&e) {
 				n++
 			}
@@ -168,9 +168,9 @@ func TestLabDC(t *testing.T) {
 			t.Errorf("%s: %d events, want %d", n.what, n.got, n.want)
 		}
 	}
-	checkUniqueIDs(t, rec.events())
+	checkUniqueIDs(t, rec.Events())
 	t.Logf("lab ready in %v; %d events, %d skipped lines, %d decode errors; whole test %v",
-		labReady.Round(time.Millisecond), len(rec.events()),
+		labReady.Round(time.Millisecond), len(rec.Events()),
 		counters.Value(telemetry.Key("source_skipped_records", "source", "samba/lab")),
 		counters.Value(telemetry.Key("source_decode_errors", "source", "samba/lab")),
 		time.Since(begin).Round(time.Millisecond))

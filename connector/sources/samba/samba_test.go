@@ -1,98 +1,29 @@
 package samba
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/castellan-itdr/castellan/connector/component"
-	"github.com/castellan-itdr/castellan/connector/telemetry"
+	"github.com/castellan-itdr/castellan/connector/sources/sourcetest"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
-// recorder records every accepted batch and commits its checkpoints into a
-// map that it also serves as the CheckpointReader. It refuses the first
-// fail calls; block makes it wait for ctx.
-type recorder struct {
-	mu        sync.Mutex
-	batches   []component.Batch
-	committed map[string][]byte
-	fail      int
-	calls     int
-	block     bool
-}
+// recorder is the shared recording consumer.
+type recorder = sourcetest.Consumer
 
-func newRecorder() *recorder { return &recorder{committed: map[string][]byte{}} }
+func newRecorder() *recorder { return sourcetest.NewConsumer() }
 
-func (r *recorder) ConsumeBatch(ctx context.Context, b component.Batch) error {
-	r.mu.Lock()
-	r.calls++
-	if r.fail > 0 {
-		r.fail--
-		r.mu.Unlock()
-		return errors.New("downstream full")
-	}
-	block := r.block
-	r.mu.Unlock()
-	if block {
-		<-ctx.Done()
-		return ctx.Err()
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.batches = append(r.batches, component.Batch{
-		Events:      append([]schema.Event(nil), b.Events...),
-		Checkpoints: append([]component.Checkpoint(nil), b.Checkpoints...),
-	})
-	for _, cp := range b.Checkpoints {
-		r.committed[cp.Key] = append([]byte(nil), cp.Value...)
-	}
-	return nil
-}
-
-func (r *recorder) Checkpoint(key string) ([]byte, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.committed[key], nil
-}
-
-func (r *recorder) events() []schema.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []schema.Event
-	for _, b := range r.batches {
-		out = append(out, b.Events...)
-	}
-	return out
-}
-
-// filePos is the checkpoint value of a file.
-type filePos struct {
-	Dev    uint64 `json:"dev"`
-	Ino    uint64 `json:"ino"`
-	Offset int64  `json:"offset"`
-	Line   int64  `json:"line"`
-}
-
-func (r *recorder) position(t *testing.T, path string) filePos {
+// position is the checkpoint of the file at path.
+func position(t *testing.T, r *recorder, path string) sourcetest.FilePos {
 	t.Helper()
 	abs, _ := filepath.Abs(path)
-	v, _ := r.Checkpoint(CheckpointKey(abs))
-	var p filePos
-	if v != nil {
-		if err := json.Unmarshal(v, &p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	var p sourcetest.FilePos
+	sourcetest.Position(t, r, CheckpointKey(abs), &p)
 	return p
 }
 
@@ -107,24 +38,10 @@ func auditLines(from, to int) string {
 	return b.String()
 }
 
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func appendFile(t *testing.T, path, data string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteString(data); err != nil {
-		t.Fatal(err)
-	}
-}
+var (
+	writeFile  = sourcetest.WriteFile
+	appendFile = sourcetest.AppendFile
+)
 
 func testConfig(paths ...string) *Config {
 	c := NewDefaultConfig()
@@ -134,93 +51,32 @@ func testConfig(paths ...string) *Config {
 	return c
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-type harness struct {
-	src      *Source
-	rec      *recorder
-	counters *telemetry.Counters
-	logs     *syncBuffer
-}
-
 const testID = "samba/test"
+
+// harness is a started Source with the shared test harness.
+type harness struct {
+	*sourcetest.Harness
+	src *Source
+	rec *recorder
+}
 
 func start(t *testing.T, cfg *Config, rec *recorder) *harness {
 	t.Helper()
-	h := &harness{rec: rec, counters: telemetry.New(), logs: &syncBuffer{}}
-	src, err := New(cfg, component.SourceSettings{
-		ID:          testID,
-		Logger:      slog.New(slog.NewTextHandler(h.logs, nil)),
-		Next:        rec,
-		Checkpoints: rec,
-		Counters:    h.counters,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	h.src = src
-	t.Cleanup(func() { _ = src.Shutdown(context.Background()) })
-	return h
-}
-
-func (h *harness) stop(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.src.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (h *harness) counter(name string) int64 {
-	return h.counters.Value(telemetry.Key(name, "source", testID))
+	src, h := sourcetest.Start(t, testID, rec, func(s component.SourceSettings) (*Source, error) { return New(cfg, s) })
+	return &harness{Harness: h, src: src, rec: rec}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	sourcetest.WaitFor(t, 5*time.Second, what, cond)
 }
 
 // waitEvents waits for n events, checks there are no more and that none
 // arrived twice.
 func waitEvents(t *testing.T, r *recorder, n int) []schema.Event {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(r.events()) >= n })
-	evs := r.events()
-	if len(evs) != n {
-		t.Fatalf("got %d events, want %d", len(evs), n)
-	}
-	seen := map[string]bool{}
-	for _, e := range evs {
-		if seen[e.ID] {
-			t.Fatalf("event %s (%s) delivered twice", e.ID, e.User.Name)
-		}
-		seen[e.ID] = true
-	}
+	evs := sourcetest.WaitEvents(t, r, n, 5*time.Second, nil)
+	sourcetest.CheckUnique(t, evs, func(e schema.Event) string { return e.User.Name })
 	return evs
 }
 
@@ -237,20 +93,20 @@ func TestReadsAuditLog(t *testing.T) {
 		}
 	}
 	fi, _ := os.Stat(p)
-	waitFor(t, "checkpoint at EOF", func() bool { return h.rec.position(t, p).Offset == fi.Size() })
-	if pos := h.rec.position(t, p); pos.Line != 8 || pos.Ino == 0 {
+	waitFor(t, "checkpoint at EOF", func() bool { return position(t, h.rec, p).Offset == fi.Size() })
+	if pos := position(t, h.rec, p); pos.Line != 8 || pos.Ino == 0 {
 		t.Errorf("position = %+v, want line 8 and an inode", pos)
 	}
-	if got := h.counter("source_skipped_records"); got != 4 { // 3 headers + the Kerberos line; blank lines are not records
+	if got := h.Counter("source_skipped_records"); got != 4 { // 3 headers + the Kerberos line; blank lines are not records
 		t.Errorf("source_skipped_records = %d, want 4", got)
 	}
-	if got := h.counter("source_events"); got != 3 {
+	if got := h.Counter("source_events"); got != 3 {
 		t.Errorf("source_events = %d", got)
 	}
-	if got := h.counter("source_bytes"); got != fi.Size() {
+	if got := h.Counter("source_bytes"); got != fi.Size() {
 		t.Errorf("source_bytes = %d, want %d", got, fi.Size())
 	}
-	if got := h.counter("source_decode_errors"); got != 0 {
+	if got := h.Counter("source_decode_errors"); got != 0 {
 		t.Errorf("source_decode_errors = %d", got)
 	}
 }
@@ -267,7 +123,7 @@ func TestTailAppend(t *testing.T) {
 	appendFile(t, p, auditLines(2, 5)+next[:len(next)-40]) // three records and a partial one
 	waitEvents(t, h.rec, 5)
 	time.Sleep(5 * cfg.PollInterval)
-	if n := len(h.rec.events()); n != 5 {
+	if n := len(h.rec.Events()); n != 5 {
 		t.Fatalf("partial record consumed: %d events", n)
 	}
 	appendFile(t, p, next[len(next)-40:])
@@ -286,13 +142,13 @@ func TestCheckpointResume(t *testing.T) {
 	cfg.BatchSize = 3
 	h := start(t, cfg, rec)
 	waitEvents(t, rec, 10)
-	h.stop(t)
+	h.Stop(t)
 
 	appendFile(t, p, auditLines(10, 15))
 	h2 := start(t, cfg, rec) // the same recorder serves what was committed
 	waitEvents(t, rec, 15)
-	h2.stop(t)
-	if pos := rec.position(t, p); pos.Line != 30 {
+	h2.Stop(t)
+	if pos := position(t, rec, p); pos.Line != 30 {
 		t.Errorf("line = %d, want 30", pos.Line)
 	}
 	// start_at: end does not apply to a file with a checkpoint.
@@ -309,7 +165,7 @@ func TestStartAtEnd(t *testing.T) {
 	cfg := testConfig(filepath.Join(dir, "*.log"))
 	cfg.StartAt = StartEnd
 	h := start(t, cfg, newRecorder())
-	waitFor(t, "end checkpoint", func() bool { return h.rec.position(t, p).Offset > 0 })
+	waitFor(t, "end checkpoint", func() bool { return position(t, h.rec, p).Offset > 0 })
 	appendFile(t, p, auditLines(5, 7))
 	writeFile(t, filepath.Join(dir, "new.log"), auditLines(50, 52)) // appears later: read from the start
 	for _, e := range waitEvents(t, h.rec, 4) {
@@ -364,7 +220,7 @@ func TestTruncation(t *testing.T) {
 	appendFile(t, p, auditLines(10, 12))
 	waitEvents(t, rec, 6)
 	// Truncated while stopped: the checkpoint is past the end.
-	h.stop(t)
+	h.Stop(t)
 	writeFile(t, p, auditLines(20, 21))
 	start(t, testConfig(p), rec)
 	waitEvents(t, rec, 7)
@@ -383,11 +239,11 @@ func TestMalformedRecords(t *testing.T) {
 	h := start(t, testConfig(p), newRecorder())
 	waitEvents(t, h.rec, 3)
 	fi, _ := os.Stat(p)
-	waitFor(t, "checkpoint at EOF", func() bool { return h.rec.position(t, p).Offset == fi.Size() })
-	if got := h.counter("source_decode_errors"); got != 3 {
+	waitFor(t, "checkpoint at EOF", func() bool { return position(t, h.rec, p).Offset == fi.Size() })
+	if got := h.Counter("source_decode_errors"); got != 3 {
 		t.Errorf("decode errors = %d, want 3", got)
 	}
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	if n := strings.Count(logs, "undecodable lines"); n != 1 {
 		t.Errorf("want one warning per file per poll, got %d:\n%s", n, logs)
 	}
@@ -403,21 +259,21 @@ func TestRefusedBatchRetried(t *testing.T) {
 	p := filepath.Join(dir, "samba.log")
 	writeFile(t, p, auditLines(0, 7))
 	rec := newRecorder()
-	rec.fail = 3
+	rec.Fail = 3
 	cfg := testConfig(p)
 	cfg.BatchSize = 2
 	h := start(t, cfg, rec)
 	waitEvents(t, rec, 7)
-	waitFor(t, "final checkpoint", func() bool { return rec.position(t, p).Line == 14 })
-	if rec.calls < 7 {
-		t.Errorf("calls = %d, want the refused ones retried", rec.calls)
+	waitFor(t, "final checkpoint", func() bool { return position(t, rec, p).Line == 14 })
+	if rec.Calls < 7 {
+		t.Errorf("calls = %d, want the refused ones retried", rec.Calls)
 	}
-	if !strings.Contains(h.logs.String(), "retrying") {
+	if !strings.Contains(h.Logs.String(), "retrying") {
 		t.Error("refusal not logged")
 	}
 	// No checkpoint was committed with a refused batch: every committed
 	// position is one an accepted batch ended at.
-	for _, b := range rec.batches {
+	for _, b := range rec.Batches {
 		if len(b.Checkpoints) == 0 {
 			t.Error("accepted batch without checkpoint")
 		}
@@ -436,7 +292,7 @@ func TestNoFollow(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Done not closed")
 	}
-	if n := len(h.rec.events()); n != 5 {
+	if n := len(h.rec.Events()); n != 5 {
 		t.Errorf("events = %d, want 5", n)
 	}
 }
@@ -454,39 +310,22 @@ func TestLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for range 2 {
-				if err := src.Shutdown(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := src.Start(context.Background(), nil); err == nil {
-				t.Fatal("start after shutdown accepted")
-			}
+			sourcetest.CheckShutdownWithoutStart(t, src)
 		}},
 		{"start and shutdown twice", func(t *testing.T) {
-			h := start(t, testConfig(p), newRecorder())
-			if err := h.src.Start(context.Background(), nil); err == nil {
-				t.Error("second start accepted")
-			}
-			h.stop(t)
-			h.stop(t)
-			select {
-			case <-h.src.Done():
-			default:
-				t.Error("Done open after shutdown")
-			}
+			start(t, testConfig(p), newRecorder()).CheckRestartRefused(t)
 		}},
 		{"shutdown with pending data", func(t *testing.T) {
 			rec := newRecorder()
 			cfg := testConfig(p)
 			cfg.BatchSize = 1
 			h := start(t, cfg, rec)
-			waitFor(t, "first batch", func() bool { return len(rec.events()) > 0 })
-			h.stop(t)
+			waitFor(t, "first batch", func() bool { return len(rec.Events()) > 0 })
+			h.Stop(t)
 			// What was handed off is exactly what the checkpoint covers
 			// (two lines per record).
-			n := len(rec.events())
-			if pos := rec.position(t, p); pos.Line != int64(2*n) {
+			n := len(rec.Events())
+			if pos := position(t, rec, p); pos.Line != int64(2*n) {
 				t.Errorf("checkpoint line %d, events %d", pos.Line, n)
 			}
 			start(t, cfg, rec)
@@ -494,14 +333,9 @@ func TestLifecycle(t *testing.T) {
 		}},
 		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
 			rec := newRecorder()
-			rec.block = true
+			rec.Block = true
 			h := start(t, testConfig(p), rec)
-			waitFor(t, "a hand-off", func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.calls > 0 })
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			defer cancel()
-			if err := h.src.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("err = %v, want deadline exceeded", err)
-			}
+			h.CheckShutdownHonoursCtx(t)
 		}},
 	}
 	for _, tt := range tests {
@@ -543,21 +377,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewDefaultConfig()
 			tt.mod(c)
-			err := c.Validate()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
+			sourcetest.CheckValidateErr(t, c.Validate(), tt.want)
 		})
 	}
 	if _, err := New(NewDefaultConfig(), component.SourceSettings{Next: newRecorder()}); err == nil {
