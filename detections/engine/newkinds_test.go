@@ -178,7 +178,7 @@ func TestNewValueCap(t *testing.T) {
 		t.Fatalf("stats = %+v", s)
 	}
 	x := e.evals[0].(*nvEval)
-	k := x.keys.m["bob"].v
+	k := x.keys.Get("bob").V
 	if len(k.vals) != 4 {
 		t.Fatalf("values held = %d, cap 4", len(k.vals))
 	}

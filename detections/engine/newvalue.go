@@ -44,7 +44,7 @@ func (x *nvEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)
 	}
 	x.sweep(t)
 	n, _ := x.key(key, c)
-	k := &n.v
+	k := &n.V
 	k.group = group
 	k.last = max(k.last, t)
 	forget := int64(r.Forget)

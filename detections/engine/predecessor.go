@@ -38,7 +38,7 @@ type mpEval struct {
 	start   int64       // time of the first event the rule selected; 0 = none
 }
 
-func (x *mpEval) size() (int, int) { return x.keys.len(), len(x.pending) }
+func (x *mpEval) size() (int, int) { return x.keys.Len(), len(x.pending) }
 
 func (r *Rule) predMatches(ev *schema.Event) bool {
 	if !allHold(r.predWhere, ev) {
@@ -66,11 +66,11 @@ func (x *mpEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)
 			c.SkippedEmptyKey++
 		} else {
 			n, _ := x.key(key, c)
-			if n.v.group == nil {
-				n.v.group = group
+			if n.V.group == nil {
+				n.V.group = group
 			}
-			n.v.last = max(n.v.last, t)
-			n.v.pred = max(n.v.pred, t)
+			n.V.last = max(n.V.last, t)
+			n.V.pred = max(n.V.pred, t)
 		}
 	}
 	if !isEv {
@@ -152,19 +152,19 @@ func (x *mpEval) judge(p pendingEv, c *RuleStats, emit func(schema.Alert)) {
 		c.Learning++
 		return
 	}
-	n := x.keys.m[p.key]
-	if n != nil && n.v.pred != 0 && n.v.pred >= p.t-int64(r.Within) {
+	n := x.keys.Get(p.key)
+	if n != nil && n.V.pred != 0 && n.V.pred >= p.t-int64(r.Within) {
 		return
 	}
-	if n != nil && p.t < n.v.suppressed {
+	if n != nil && p.t < n.V.suppressed {
 		return
 	}
 	n, _ = x.key(p.key, c)
-	if n.v.group == nil {
-		n.v.group = p.group
+	if n.V.group == nil {
+		n.V.group = p.group
 	}
-	n.v.last = max(n.v.last, p.t)
-	n.v.suppressed = p.t + int64(r.Within)
+	n.V.last = max(n.V.last, p.t)
+	n.V.suppressed = p.t + int64(r.Within)
 	c.Alerts++
 	emit(x.alert(p))
 }

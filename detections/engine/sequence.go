@@ -159,13 +159,13 @@ func (x *seqEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert
 		c.SkippedEmptyKey++
 		return
 	}
-	if mask&1 == 0 && x.keys.m[key] == nil {
+	if mask&1 == 0 && x.keys.Get(key) == nil {
 		return // only the first step starts a key
 	}
 	t, w := nanos(ev.Timestamp), int64(r.Window)
 	x.sweep(t)
 	n, _ := x.key(key, c)
-	k := &n.v
+	k := &n.V
 	k.group = group
 	k.last = max(k.last, t)
 	now := k.last
@@ -211,8 +211,8 @@ func (x *seqEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert
 	if k.step < len(r.Steps) {
 		return
 	}
-	a := x.alert(ev, n.key, k)
-	x.keys.remove(n)
+	a := x.alert(ev, n.Key, k)
+	x.keys.Remove(n)
 	c.Alerts++
 	emit(a)
 }

@@ -232,10 +232,10 @@ func progressFrom(st *Step, s []evidSnap) progress {
 }
 
 func (x *seqEval) snapshot() ruleSnap {
-	rs := ruleSnap{LastSweep: x.lastSweep, Keys: make([]keySnap, 0, x.keys.len())}
-	for n := x.keys.head; n != nil; n = n.next {
-		k := &n.v
-		rs.Keys = append(rs.Keys, keySnap{Key: n.key, Group: k.group, Last: k.last,
+	rs := ruleSnap{LastSweep: x.lastSweep, Keys: make([]keySnap, 0, x.keys.Len())}
+	for n := x.keys.Front(); n != nil; n = n.Next() {
+		k := &n.V
+		rs.Keys = append(rs.Keys, keySnap{Key: n.Key, Group: k.group, Last: k.last,
 			First: progressSnap(&k.first), Step: k.step, Start: k.start, Cur: progressSnap(&k.cur),
 			Done: evidsSnap(k.done), Count: k.count, DoneValues: k.vals})
 	}
@@ -248,12 +248,12 @@ func (x *seqEval) restore(rs ruleSnap) error {
 		if ks.Step < 0 || ks.Step >= len(x.r.Steps) {
 			return fmt.Errorf("key %q: step %d out of range", ks.Key, ks.Step)
 		}
-		n, _, _ := x.keys.upsert(ks.Key, x.maxKeys)
+		n, _, _ := x.keys.Upsert(ks.Key, x.maxKeys)
 		cur := 0
 		if ks.Step > 0 {
 			cur = ks.Step
 		}
-		n.v = seqKey{group: ks.Group, last: ks.Last, step: ks.Step, start: ks.Start,
+		n.V = seqKey{group: ks.Group, last: ks.Last, step: ks.Step, start: ks.Start,
 			first: progressFrom(&x.r.Steps[0], ks.First), cur: progressFrom(&x.r.Steps[cur], ks.Cur),
 			done: evidsFrom(ks.Done, schema.MaxEvidence), count: ks.Count, vals: ks.DoneValues}
 	}
@@ -263,10 +263,10 @@ func (x *seqEval) restore(rs ruleSnap) error {
 // new_value
 
 func (x *nvEval) snapshot() ruleSnap {
-	rs := ruleSnap{LastSweep: x.lastSweep, Start: x.start, Keys: make([]keySnap, 0, x.keys.len())}
-	for n := x.keys.head; n != nil; n = n.next {
-		ks := keySnap{Key: n.key, Group: n.v.group, Last: n.v.last}
-		for v, t := range n.v.vals {
+	rs := ruleSnap{LastSweep: x.lastSweep, Start: x.start, Keys: make([]keySnap, 0, x.keys.Len())}
+	for n := x.keys.Front(); n != nil; n = n.Next() {
+		ks := keySnap{Key: n.Key, Group: n.V.group, Last: n.V.last}
+		for v, t := range n.V.vals {
 			ks.Values = append(ks.Values, evidSnap{V: v, T: t})
 		}
 		sort.Slice(ks.Values, func(a, b int) bool { return ks.Values[a].V < ks.Values[b].V })
@@ -278,15 +278,15 @@ func (x *nvEval) snapshot() ruleSnap {
 func (x *nvEval) restore(rs ruleSnap) error {
 	x.lastSweep, x.start = rs.LastSweep, rs.Start
 	for _, ks := range rs.Keys {
-		n, _, _ := x.keys.upsert(ks.Key, x.maxKeys)
-		n.v = nvKey{group: ks.Group, last: ks.Last, vals: make(map[string]int64, len(ks.Values))}
+		n, _, _ := x.keys.Upsert(ks.Key, x.maxKeys)
+		n.V = nvKey{group: ks.Group, last: ks.Last, vals: make(map[string]int64, len(ks.Values))}
 		vals := ks.Values
 		if len(vals) > x.r.MaxValues {
 			sort.Slice(vals, func(a, b int) bool { return vals[a].T > vals[b].T || vals[a].T == vals[b].T && vals[a].V < vals[b].V })
 			vals = vals[:x.r.MaxValues]
 		}
 		for _, v := range vals {
-			n.v.vals[v.V] = v.T
+			n.V.vals[v.V] = v.T
 		}
 	}
 	return nil
@@ -295,9 +295,9 @@ func (x *nvEval) restore(rs ruleSnap) error {
 // missing_predecessor
 
 func (x *mpEval) snapshot() ruleSnap {
-	rs := ruleSnap{LastSweep: x.lastSweep, Start: x.start, Keys: make([]keySnap, 0, x.keys.len())}
-	for n := x.keys.head; n != nil; n = n.next {
-		rs.Keys = append(rs.Keys, keySnap{Key: n.key, Group: n.v.group, Last: n.v.last, Pred: n.v.pred, Suppressed: n.v.suppressed})
+	rs := ruleSnap{LastSweep: x.lastSweep, Start: x.start, Keys: make([]keySnap, 0, x.keys.Len())}
+	for n := x.keys.Front(); n != nil; n = n.Next() {
+		rs.Keys = append(rs.Keys, keySnap{Key: n.Key, Group: n.V.group, Last: n.V.last, Pred: n.V.pred, Suppressed: n.V.suppressed})
 	}
 	for _, p := range x.pending {
 		rs.Pending = append(rs.Pending, pendingSnap{T: p.t, ID: p.id, Key: p.key, Group: p.group,
@@ -309,8 +309,8 @@ func (x *mpEval) snapshot() ruleSnap {
 func (x *mpEval) restore(rs ruleSnap) error {
 	x.lastSweep, x.start = rs.LastSweep, rs.Start
 	for _, ks := range rs.Keys {
-		n, _, _ := x.keys.upsert(ks.Key, x.maxKeys)
-		n.v = mpKey{group: ks.Group, last: ks.Last, pred: ks.Pred, suppressed: ks.Suppressed}
+		n, _, _ := x.keys.Upsert(ks.Key, x.maxKeys)
+		n.V = mpKey{group: ks.Group, last: ks.Last, pred: ks.Pred, suppressed: ks.Suppressed}
 	}
 	pend := rs.Pending
 	if len(pend) > x.maxKeys {

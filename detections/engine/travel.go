@@ -82,7 +82,7 @@ func (x *travelEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Al
 	t := nanos(ev.Timestamp)
 	x.sweep(t)
 	n, created := x.key(key, c)
-	k := &n.v
+	k := &n.V
 	k.group = group
 	lat, lon := ev.Cloud.Latitude, ev.Cloud.Longitude
 	if !created && k.id != "" && k.id != ev.ID {
@@ -186,10 +186,10 @@ func (c *compiler) compileTravel(r *Rule, rf *ruleFile) {
 }
 
 func (x *travelEval) snapshot() ruleSnap {
-	rs := ruleSnap{LastSweep: x.lastSweep, Keys: make([]keySnap, 0, x.keys.len())}
-	for n := x.keys.head; n != nil; n = n.next {
-		k := &n.v
-		rs.Keys = append(rs.Keys, keySnap{Key: n.key, Group: k.group, Last: k.last, Suppressed: k.suppressed,
+	rs := ruleSnap{LastSweep: x.lastSweep, Keys: make([]keySnap, 0, x.keys.Len())}
+	for n := x.keys.Front(); n != nil; n = n.Next() {
+		k := &n.V
+		rs.Keys = append(rs.Keys, keySnap{Key: n.Key, Group: k.group, Last: k.last, Suppressed: k.suppressed,
 			Events: []evidSnap{{V: k.where.city + "\x1f" + k.where.country + "\x1f" + k.where.ip, T: k.last, ID: k.id}},
 			Lat:    k.lat, Lon: k.lon})
 	}
@@ -199,12 +199,12 @@ func (x *travelEval) snapshot() ruleSnap {
 func (x *travelEval) restore(rs ruleSnap) error {
 	x.lastSweep = rs.LastSweep
 	for _, ks := range rs.Keys {
-		n, _, _ := x.keys.upsert(ks.Key, x.maxKeys)
-		n.v = travelKey{group: ks.Group, last: ks.Last, suppressed: ks.Suppressed, lat: ks.Lat, lon: ks.Lon}
+		n, _, _ := x.keys.Upsert(ks.Key, x.maxKeys)
+		n.V = travelKey{group: ks.Group, last: ks.Last, suppressed: ks.Suppressed, lat: ks.Lat, lon: ks.Lon}
 		if len(ks.Events) > 0 {
 			parts := strings.SplitN(ks.Events[0].V, "\x1f", 3)
 			parts = append(parts, "", "", "")
-			n.v.id, n.v.where = ks.Events[0].ID, where{city: parts[0], country: parts[1], ip: parts[2]}
+			n.V.id, n.V.where = ks.Events[0].ID, where{city: parts[0], country: parts[1], ip: parts[2]}
 		}
 	}
 	return nil

@@ -1,0 +1,106 @@
+// Package lru is the bounded per-key store that the stateful detection
+// evaluators share (detections/engine's keyed kinds and detections/sigma's
+// correlation rules): a map of keys to values plus an intrusive list in
+// update order (front = least recently updated), so the oldest keys are
+// evicted first and a sweep by event time stops at the first fresh key.
+package lru
+
+// List maps keys to values and keeps them in update order. The zero value
+// is not usable; call New.
+type List[V any] struct {
+	m          map[string]*Node[V]
+	head, tail *Node[V]
+}
+
+// Node is one key and its value in a List.
+type Node[V any] struct {
+	// Key is the node's key in its List; do not change it.
+	Key        string
+	prev, next *Node[V]
+	// V is the key's value, updated in place.
+	V V
+}
+
+// New returns an empty List.
+func New[V any]() *List[V] { return &List[V]{m: map[string]*Node[V]{}} }
+
+// Len reports the number of keys.
+func (l *List[V]) Len() int { return len(l.m) }
+
+// Get returns the node of key, or nil.
+func (l *List[V]) Get(key string) *Node[V] { return l.m[key] }
+
+// Front returns the least recently updated node, or nil.
+func (l *List[V]) Front() *Node[V] { return l.head }
+
+// Next returns the node updated after n, or nil.
+func (n *Node[V]) Next() *Node[V] { return n.next }
+
+func (l *List[V]) unlink(n *Node[V]) {
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		l.head = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	} else {
+		l.tail = n.prev
+	}
+	n.prev, n.next = nil, nil
+}
+
+func (l *List[V]) pushBack(n *Node[V]) {
+	n.prev, n.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = n
+	} else {
+		l.head = n
+	}
+	l.tail = n
+}
+
+// Touch moves n to the most recently updated end.
+func (l *List[V]) Touch(n *Node[V]) {
+	if l.tail != n {
+		l.unlink(n)
+		l.pushBack(n)
+	}
+}
+
+// Remove deletes n from the List.
+func (l *List[V]) Remove(n *Node[V]) {
+	l.unlink(n)
+	delete(l.m, n.Key)
+}
+
+// Upsert returns the node of key, created (after evicting least recently
+// updated keys down to max-1) when absent, and moved to the recent end.
+// evicted counts the keys evicted.
+func (l *List[V]) Upsert(key string, max int) (n *Node[V], created bool, evicted int) {
+	if n = l.m[key]; n != nil {
+		l.Touch(n)
+		return n, false, 0
+	}
+	for len(l.m) >= max && l.head != nil {
+		l.Remove(l.head)
+		evicted++
+	}
+	n = &Node[V]{Key: key}
+	l.m[key] = n
+	l.pushBack(n)
+	return n, true, evicted
+}
+
+// Sweep removes nodes from the least recently updated end while stale
+// reports them stale; it stops at the first fresh one.
+func (l *List[V]) Sweep(stale func(*V) bool) {
+	for n := l.head; n != nil; {
+		if !stale(&n.V) {
+			return
+		}
+		next := n.next
+		l.Remove(n)
+		n = next
+	}
+}
