@@ -2,22 +2,16 @@ package evtx
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/castellan-itdr/castellan/connector/component"
 	"github.com/castellan-itdr/castellan/connector/sources/sourcetest"
-	"github.com/castellan-itdr/castellan/connector/telemetry"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -29,13 +23,8 @@ func newFake() *fakeConsumer { return sourcetest.NewConsumer() }
 func positionOf(t *testing.T, f *fakeConsumer, path string) position {
 	t.Helper()
 	abs, _ := filepath.Abs(path)
-	v, _ := f.Checkpoint(CheckpointKey(abs))
 	var p position
-	if v != nil {
-		if err := json.Unmarshal(v, &p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sourcetest.Position(t, f, CheckpointKey(abs), &p)
 	return p
 }
 
@@ -46,34 +35,13 @@ func testConfig(paths ...string) *Config {
 	return c
 }
 
-type harness struct {
-	src      *Source
-	fake     *fakeConsumer
-	counters *telemetry.Counters
-	logs     *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 const testID = "evtx/test"
 
-func counter(h *harness, name string) int64 {
-	return h.counters.Value(telemetry.Key(name, "source", testID))
+// harness is a started Source with the shared test harness.
+type harness struct {
+	*sourcetest.Harness
+	src  *Source
+	fake *fakeConsumer
 }
 
 func start(t *testing.T, cfg *Config, fake *fakeConsumer) *harness {
@@ -84,63 +52,26 @@ func start(t *testing.T, cfg *Config, fake *fakeConsumer) *harness {
 // startWith is start with a hook to adjust the source before Start.
 func startWith(t *testing.T, cfg *Config, fake *fakeConsumer, adjust func(*Source)) *harness {
 	t.Helper()
-	h := &harness{fake: fake, counters: telemetry.New(), logs: &syncBuffer{}}
-	src, err := New(cfg, component.SourceSettings{
-		ID:          testID,
-		Logger:      slog.New(slog.NewTextHandler(h.logs, nil)),
-		Next:        fake,
-		Checkpoints: fake,
-		Counters:    h.counters,
+	src, h := sourcetest.Start(t, testID, fake, func(s component.SourceSettings) (*Source, error) {
+		src, err := New(cfg, s)
+		if err == nil && adjust != nil {
+			adjust(src)
+		}
+		return src, err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if adjust != nil {
-		adjust(src)
-	}
-	if err := src.Start(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	h.src = src
-	t.Cleanup(func() { _ = src.Shutdown(context.Background()) })
-	return h
-}
-
-func (h *harness) stop(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.src.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	return &harness{Harness: h, src: src, fake: fake}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	sourcetest.WaitFor(t, 10*time.Second, what, cond)
 }
 
 // waitEvents waits for n events and checks that no record came twice.
 func waitEvents(t *testing.T, f *fakeConsumer, n int) []schema.Event {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d events", n), func() bool { return len(f.Events()) >= n })
-	evs := f.Events()
-	if len(evs) != n {
-		t.Fatalf("got %d events, want %d: %v", len(evs), n, recordIDs(evs))
-	}
-	seen := map[string]bool{}
-	for _, e := range evs {
-		if seen[e.ID] {
-			t.Fatalf("record %s delivered twice: %v", e.Event.RecordID, recordIDs(evs))
-		}
-		seen[e.ID] = true
-	}
+	evs := sourcetest.WaitEvents(t, f, n, 10*time.Second, func(evs []schema.Event) string { return fmt.Sprint(recordIDs(evs)) })
+	sourcetest.CheckUnique(t, evs, func(e schema.Event) string { return fmt.Sprintf("record %s of %v", e.Event.RecordID, recordIDs(evs)) })
 	return evs
 }
 
@@ -205,14 +136,14 @@ func TestReadsMultiChunkFile(t *testing.T) {
 	if pos.Size != fi.Size() || pos.Ino == 0 {
 		t.Errorf("position = %+v, want size %d and an inode", pos, fi.Size())
 	}
-	if got := counter(h, "source_events"); got != 70 {
+	if got := h.Counter("source_events"); got != 70 {
 		t.Errorf("source_events = %d", got)
 	}
-	if got := counter(h, "source_bytes"); got < 4*65536 {
+	if got := h.Counter("source_bytes"); got < 4*65536 {
 		t.Errorf("source_bytes = %d, want at least four chunks", got)
 	}
-	if got := counter(h, "source_damaged_chunks") + counter(h, "source_damaged_records"); got != 0 {
-		t.Errorf("damage counted on a sound file: %d\n%s", got, h.logs.String())
+	if got := h.Counter("source_damaged_chunks") + h.Counter("source_damaged_records"); got != 0 {
+		t.Errorf("damage counted on a sound file: %d\n%s", got, h.Logs.String())
 	}
 }
 
@@ -232,7 +163,7 @@ func TestDirectoryAndGlob(t *testing.T) {
 	h := start(t, testConfig(dir, filepath.Join(other, "*.evtx")), newFake())
 	waitEvents(t, h.fake, 8)
 	settle(t, h.fake, 8)
-	if got := counter(h, "source_skipped_files"); got != 0 {
+	if got := h.Counter("source_skipped_files"); got != 0 {
 		t.Errorf("a directory's non-.evtx file was tried: skipped = %d", got)
 	}
 	// A file added later is found by the next poll.
@@ -251,14 +182,14 @@ func TestCheckpointResume(t *testing.T) {
 	h := start(t, cfg, fake)
 	waitEvents(t, fake, 30)
 	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 30 })
-	h.stop(t)
+	h.Stop(t)
 
 	l.add(15)                 // written while the source was stopped
 	h2 := start(t, cfg, fake) // the same fake reads back what was committed
 	evs := waitEvents(t, fake, 45)
 	wantIDs(t, evs, 1, 45)
 	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 45 })
-	h2.stop(t)
+	h2.Stop(t)
 
 	// start_at: end does not apply to a file with a checkpoint.
 	l.add(2)
@@ -318,11 +249,11 @@ func TestLiveTail(t *testing.T) {
 	l.add(1)
 	wantIDs(t, waitEvents(t, h.fake, n+2), 1, uint64(n+2))
 	settle(t, h.fake, n+2)
-	if got := counter(h, "source_damaged_chunks") + counter(h, "source_damaged_records"); got != 0 {
-		t.Errorf("damage counted while tailing: %d\n%s", got, h.logs.String())
+	if got := h.Counter("source_damaged_chunks") + h.Counter("source_damaged_records"); got != 0 {
+		t.Errorf("damage counted while tailing: %d\n%s", got, h.Logs.String())
 	}
-	if strings.Contains(h.logs.String(), "damaged") {
-		t.Errorf("damage warned while tailing:\n%s", h.logs.String())
+	if strings.Contains(h.Logs.String(), "damaged") {
+		t.Errorf("damage warned while tailing:\n%s", h.Logs.String())
 	}
 }
 
@@ -375,7 +306,7 @@ func TestRotationWhileStopped(t *testing.T) {
 	h := start(t, cfg, fake)
 	waitEvents(t, fake, 5)
 	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 5 })
-	h.stop(t)
+	h.Stop(t)
 
 	l.add(3)
 	if err := os.Rename(p, filepath.Join(dir, "Archive-Security-1.evtx")); err != nil {
@@ -420,10 +351,10 @@ func TestDamagedChunk(t *testing.T) {
 	if ids[per-1] != per || ids[per] != 2*per+1 {
 		t.Errorf("records %v: want chunk 1 (%d..%d) missing and the rest delivered", ids, per+1, 2*per)
 	}
-	if got := counter(h, "source_damaged_chunks"); got != 1 {
+	if got := h.Counter("source_damaged_chunks"); got != 1 {
 		t.Errorf("source_damaged_chunks = %d, want 1", got)
 	}
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	if n := strings.Count(logs, "damaged chunk"); n != 1 {
 		t.Errorf("want one warning, got %d:\n%s", n, logs)
 	}
@@ -444,13 +375,13 @@ func TestDamagedRecord(t *testing.T) {
 	settle(t, h.fake, 4)
 	wantIDs(t, evs, 1, 4)
 	// Damage at the end of what was read waits until the file is quiet.
-	waitFor(t, "damage reported", func() bool { return counter(h, "source_damaged_records") > 0 })
+	waitFor(t, "damage reported", func() bool { return h.Counter("source_damaged_records") > 0 })
 	settle(t, h.fake, 4)
-	if got := counter(h, "source_damaged_records"); got != 1 {
-		t.Errorf("source_damaged_records = %d, want 1\n%s", got, h.logs.String())
+	if got := h.Counter("source_damaged_records"); got != 1 {
+		t.Errorf("source_damaged_records = %d, want 1\n%s", got, h.Logs.String())
 	}
-	if !strings.Contains(h.logs.String(), "offset="+strconv.FormatInt(off, 10)) {
-		t.Errorf("warning lacks the offset %d:\n%s", off, h.logs.String())
+	if !strings.Contains(h.Logs.String(), "offset="+strconv.FormatInt(off, 10)) {
+		t.Errorf("warning lacks the offset %d:\n%s", off, h.Logs.String())
 	}
 }
 
@@ -485,8 +416,8 @@ func TestGapAtChunkBoundary(t *testing.T) {
 		settle(t, h.fake, per-1) // record per+1 is not handed off past the gap
 		corrupt(t, p, lastOff, last)
 		wantIDs(t, waitEvents(t, h.fake, per+5), 1, uint64(per+5))
-		if strings.Contains(h.logs.String(), "missing") {
-			t.Errorf("gap reported:\n%s", h.logs.String())
+		if strings.Contains(h.Logs.String(), "missing") {
+			t.Errorf("gap reported:\n%s", h.Logs.String())
 		}
 	})
 	t.Run("passed when it stays", func(t *testing.T) {
@@ -495,8 +426,8 @@ func TestGapAtChunkBoundary(t *testing.T) {
 		evs := waitEvents(t, h.fake, per+4)
 		wantIDs(t, evs[:per-1], 1, uint64(per-1))
 		wantIDs(t, evs[per-1:], uint64(per+1), uint64(per+5))
-		if !strings.Contains(h.logs.String(), "from_record_id="+strconv.Itoa(per)) {
-			t.Errorf("gap not reported:\n%s", h.logs.String())
+		if !strings.Contains(h.Logs.String(), "from_record_id="+strconv.Itoa(per)) {
+			t.Errorf("gap not reported:\n%s", h.Logs.String())
 		}
 	})
 }
@@ -514,10 +445,10 @@ func TestUndecodableRecord(t *testing.T) {
 	if ids[3] != 4 || ids[4] != 6 {
 		t.Errorf("records %v, want 5 skipped", ids)
 	}
-	if got := counter(h, "source_damaged_records"); got != 1 {
-		t.Errorf("source_damaged_records = %d, want 1\n%s", got, h.logs.String())
+	if got := h.Counter("source_damaged_records"); got != 1 {
+		t.Errorf("source_damaged_records = %d, want 1\n%s", got, h.Logs.String())
 	}
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	if !strings.Contains(logs, "record_id=5") || !strings.Contains(logs, "offset="+strconv.FormatInt(off, 10)) {
 		t.Errorf("warning lacks record id or offset:\n%s", logs)
 	}
@@ -554,11 +485,11 @@ func TestNotEVTXSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	settle(t, h.fake, 2)
-	if got := counter(h, "source_skipped_files"); got != 1 {
+	if got := h.Counter("source_skipped_files"); got != 1 {
 		t.Errorf("source_skipped_files = %d, want 1", got)
 	}
-	if n := strings.Count(h.logs.String(), "not an EVTX file"); n != 1 {
-		t.Errorf("want one warning, got %d:\n%s", n, h.logs.String())
+	if n := strings.Count(h.Logs.String(), "not an EVTX file"); n != 1 {
+		t.Errorf("want one warning, got %d:\n%s", n, h.Logs.String())
 	}
 }
 
@@ -576,7 +507,7 @@ func TestConsumeBatchErrorRetried(t *testing.T) {
 		t.Errorf("calls = %d, want the refused ones retried", fake.Calls)
 	}
 	waitFor(t, "checkpoint", func() bool { return positionOf(t, fake, p).RecordID == 9 })
-	if !strings.Contains(h.logs.String(), "retrying") {
+	if !strings.Contains(h.Logs.String(), "retrying") {
 		t.Error("refusal not logged")
 	}
 }
@@ -615,33 +546,10 @@ func TestLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := src.Shutdown(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if err := src.Shutdown(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-src.Done():
-			default:
-				t.Error("Done open after shutdown")
-			}
-			if err := src.Start(context.Background(), nil); err == nil {
-				t.Fatal("start after shutdown accepted")
-			}
+			sourcetest.CheckShutdownWithoutStart(t, src)
 		}},
 		{"start and shutdown twice", func(t *testing.T) {
-			h := start(t, testConfig(p), newFake())
-			if err := h.src.Start(context.Background(), nil); err == nil {
-				t.Error("second start accepted")
-			}
-			h.stop(t)
-			h.stop(t)
-			select {
-			case <-h.src.Done():
-			default:
-				t.Error("Done open after shutdown")
-			}
+			start(t, testConfig(p), newFake()).CheckRestartRefused(t)
 		}},
 		{"shutdown with pending data", func(t *testing.T) {
 			fake := newFake()
@@ -649,7 +557,7 @@ func TestLifecycle(t *testing.T) {
 			cfg.BatchSize = 1
 			h := start(t, cfg, fake)
 			waitFor(t, "first batch", func() bool { return len(fake.Events()) > 0 })
-			h.stop(t)
+			h.Stop(t)
 			// Whatever was handed off is exactly what the checkpoint covers.
 			n := len(fake.Events())
 			if n == 50 {
@@ -666,12 +574,7 @@ func TestLifecycle(t *testing.T) {
 			fake := newFake()
 			fake.Block = true
 			h := start(t, testConfig(p), fake)
-			waitFor(t, "a hand-off", func() bool { fake.Mu.Lock(); defer fake.Mu.Unlock(); return fake.Calls > 0 })
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-			defer cancel()
-			if err := h.src.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("err = %v, want deadline exceeded", err)
-			}
+			h.CheckShutdownHonoursCtx(t)
 			if pos := positionOf(t, fake, p); pos.RecordID != 0 {
 				t.Errorf("checkpoint moved without acceptance: %+v", pos)
 			}
@@ -703,21 +606,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := NewDefaultConfig()
 			tt.mod(c)
-			err := c.Validate()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
+			sourcetest.CheckValidateErr(t, c.Validate(), tt.want)
 		})
 	}
 	d := NewDefaultConfig()

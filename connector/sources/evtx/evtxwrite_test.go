@@ -93,8 +93,8 @@ func TestEvtxwriteFile(t *testing.T) {
 			t.Fatalf("event %d:\n got %+v\nwant %+v", i, e, want)
 		}
 	}
-	if got := counter(h, "source_damaged_chunks") + counter(h, "source_damaged_records"); got != 0 {
-		t.Errorf("damage on a sound file: %d\n%s", got, h.logs.String())
+	if got := h.Counter("source_damaged_chunks") + h.Counter("source_damaged_records"); got != 0 {
+		t.Errorf("damage on a sound file: %d\n%s", got, h.Logs.String())
 	}
 }
 
@@ -128,7 +128,7 @@ func TestEvtxwriteLive(t *testing.T) {
 	}
 	wantIDs(t, waitEvents(t, h.fake, 1000), 1, 1000)
 	settle(t, h.fake, 1000)
-	if got := counter(h, "source_damaged_chunks") + counter(h, "source_damaged_records"); got != 0 {
-		t.Errorf("damage while following: %d\n%s", got, h.logs.String())
+	if got := h.Counter("source_damaged_chunks") + h.Counter("source_damaged_records"); got != 0 {
+		t.Errorf("damage while following: %d\n%s", got, h.Logs.String())
 	}
 }
