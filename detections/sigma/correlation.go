@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/castellan-itdr/castellan/detections/internal/lru"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -19,26 +20,23 @@ type evid struct {
 }
 
 // corrRT is the runtime of one correlation rule: resolved references,
-// getters and bounded per-key state (keys in a map plus an intrusive list
-// in update order, head = least recently updated).
+// getters and bounded per-key state (keys in update order, least recently
+// updated first).
 type corrRT struct {
-	rule       *Rule
-	refs       []int // rule indices of the referenced detection rules
-	groupGet   []getter
-	fieldGet   getter
-	threshold  int
-	window     int64
-	valueCap   int
-	keys       map[string]*corrKey
-	head, tail *corrKey
-	lastSweep  int64
-	lastEvent  uint64 // Set.events of the last observed event (count once per event)
+	rule      *Rule
+	refs      []int // rule indices of the referenced detection rules
+	groupGet  []getter
+	fieldGet  getter
+	threshold int
+	window    int64
+	valueCap  int
+	keys      *lru.List[corrKey]
+	lastSweep int64
+	lastEvent uint64 // Set.events of the last observed event (count once per event)
 }
 
 type corrKey struct {
-	key        string
 	group      []string
-	prev, next *corrKey
 	last       int64
 	suppressed int64
 	ring       []evid          // event_count
@@ -53,7 +51,7 @@ func newCorrRT(r *Rule) *corrRT {
 		refs:      make([]int, len(c.Rules)),
 		threshold: c.threshold(),
 		window:    int64(c.Timespan),
-		keys:      map[string]*corrKey{},
+		keys:      lru.New[corrKey](),
 	}
 	plain := &compiler{}
 	for _, g := range c.GroupBy {
@@ -67,35 +65,6 @@ func newCorrRT(r *Rule) *corrRT {
 	return rt
 }
 
-func (rt *corrRT) unlink(k *corrKey) {
-	if k.prev != nil {
-		k.prev.next = k.next
-	} else {
-		rt.head = k.next
-	}
-	if k.next != nil {
-		k.next.prev = k.prev
-	} else {
-		rt.tail = k.prev
-	}
-	k.prev, k.next = nil, nil
-}
-
-func (rt *corrRT) pushBack(k *corrKey) {
-	k.prev, k.next = rt.tail, nil
-	if rt.tail != nil {
-		rt.tail.next = k
-	} else {
-		rt.head = k
-	}
-	rt.tail = k
-}
-
-func (rt *corrRT) remove(k *corrKey) {
-	rt.unlink(k)
-	delete(rt.keys, k.key)
-}
-
 // sweep drops keys whose window and suppression have passed (TTL), at most
 // once per window of event time.
 func (rt *corrRT) sweep(now int64) {
@@ -103,14 +72,7 @@ func (rt *corrRT) sweep(now int64) {
 		return
 	}
 	rt.lastSweep = now
-	for k := rt.head; k != nil; {
-		if now-k.last < rt.window || k.suppressed > now {
-			break
-		}
-		next := k.next
-		rt.remove(k)
-		k = next
-	}
+	rt.keys.Sweep(func(k *corrKey) bool { return now-k.last >= rt.window && k.suppressed <= now })
 }
 
 func (rt *corrRT) groupKey(ev *schema.Event) (key string, vals []string, empty bool) {
@@ -161,33 +123,28 @@ func (s *Set) observe(ci, base int, ev *schema.Event) (schema.Alert, bool) {
 	}
 	t := nanos(ev.Timestamp)
 	rt.sweep(t)
-	k := rt.keys[key]
-	if k == nil {
-		for len(rt.keys) >= s.maxKeys && rt.head != nil {
-			rt.remove(rt.head)
-			cs.Evictions++
-		}
-		k = &corrKey{key: key, last: t}
-		rt.keys[key] = k
-	} else {
-		rt.unlink(k)
+	n, created, evicted := rt.keys.Upsert(key, s.maxKeys)
+	cs.Evictions += uint64(evicted)
+	k := &n.V
+	if created {
+		k.last = t
 	}
-	rt.pushBack(k)
 	k.group = vals
 	k.last = max(k.last, t)
 	e := evid{t: t, id: ev.ID}
 	switch c.Type {
 	case CorrEventCount:
-		return rt.count(k, e, ev)
+		return rt.count(n, e, ev)
 	case CorrValueCount:
-		return rt.distinct(k, dv, e, ev)
+		return rt.distinct(n, dv, e, ev)
 	default:
 		pos := slices.Index(rt.refs, base)
-		return rt.temporal(k, pos, e, ev, c.Type == CorrTemporalOrdered)
+		return rt.temporal(n, pos, e, ev, c.Type == CorrTemporalOrdered)
 	}
 }
 
-func (rt *corrRT) count(k *corrKey, e evid, ev *schema.Event) (schema.Alert, bool) {
+func (rt *corrRT) count(n *lru.Node[corrKey], e evid, ev *schema.Event) (schema.Alert, bool) {
+	k := &n.V
 	now, w := k.last, rt.window
 	i := len(k.ring)
 	for i > 0 && k.ring[i-1].t > e.t {
@@ -204,13 +161,14 @@ func (rt *corrRT) count(k *corrKey, e evid, ev *schema.Event) (schema.Alert, boo
 	if len(k.ring) < rt.threshold || now < k.suppressed {
 		return schema.Alert{}, false
 	}
-	a := rt.alert(ev, k, slices.Clone(k.ring), nil)
+	a := rt.alert(ev, n, slices.Clone(k.ring), nil)
 	k.ring = k.ring[:0]
 	k.suppressed = now + w
 	return a, true
 }
 
-func (rt *corrRT) distinct(k *corrKey, v string, e evid, ev *schema.Event) (schema.Alert, bool) {
+func (rt *corrRT) distinct(n *lru.Node[corrKey], v string, e evid, ev *schema.Event) (schema.Alert, bool) {
+	k := &n.V
 	now, w := k.last, rt.window
 	if k.vals == nil {
 		k.vals = make(map[string]evid, min(rt.threshold, 16))
@@ -251,7 +209,7 @@ func (rt *corrRT) distinct(k *corrKey, v string, e evid, ev *schema.Event) (sche
 		evs[i] = k.vals[val]
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
-	a := rt.alert(ev, k, evs, values)
+	a := rt.alert(ev, n, evs, values)
 	clear(k.vals)
 	k.suppressed = now + w
 	return a, true
@@ -268,10 +226,10 @@ func expireValues(m map[string]evid, now, w int64) {
 // temporal records a match of the pos-th referenced rule. Unordered: fire
 // when every referenced rule matched within the timespan. Ordered: a step
 // only counts after the previous step, within the timespan of the first.
-func (rt *corrRT) temporal(k *corrKey, pos int, e evid, ev *schema.Event, ordered bool) (schema.Alert, bool) {
-	n := len(rt.refs)
+func (rt *corrRT) temporal(n *lru.Node[corrKey], pos int, e evid, ev *schema.Event, ordered bool) (schema.Alert, bool) {
+	k := &n.V
 	if k.steps == nil {
-		k.steps = make([]evid, n)
+		k.steps = make([]evid, len(rt.refs))
 	}
 	now, w := k.last, rt.window
 	if now < k.suppressed {
@@ -301,7 +259,7 @@ func (rt *corrRT) temporal(k *corrKey, pos int, e evid, ev *schema.Event, ordere
 	if evs[len(evs)-1].t-evs[0].t >= w {
 		return schema.Alert{}, false
 	}
-	a := rt.alert(ev, k, evs, nil)
+	a := rt.alert(ev, n, evs, nil)
 	clear(k.steps)
 	k.suppressed = now + w
 	return a, true
@@ -327,7 +285,7 @@ func anyUnset(s []evid) bool {
 
 // alert builds a correlation alert from chronological evidence; entities
 // come from ev, the last evidence event.
-func (rt *corrRT) alert(ev *schema.Event, k *corrKey, evs []evid, values []string) schema.Alert {
+func (rt *corrRT) alert(ev *schema.Event, n *lru.Node[corrKey], evs []evid, values []string) schema.Alert {
 	r := rt.rule
 	c := r.Correlation
 	a := baseAlert(r, ev)
@@ -339,7 +297,7 @@ func (rt *corrRT) alert(ev *schema.Event, k *corrKey, evs []evid, values []strin
 			ids = append(ids, e.id)
 		}
 	}
-	a.ID = schema.AlertID(r.ID, k.key, evs[0].id)
+	a.ID = schema.AlertID(r.ID, n.Key, evs[0].id)
 	a.Timestamp = fromNanos(last)
 	a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
 	a.Count = len(evs)
@@ -351,14 +309,14 @@ func (rt *corrRT) alert(ev *schema.Event, k *corrKey, evs []evid, values []strin
 	if len(c.GroupBy) > 0 {
 		a.GroupKey = make(map[string]string, len(c.GroupBy))
 		for i, g := range c.GroupBy {
-			a.GroupKey[g] = k.group[i]
+			a.GroupKey[g] = n.V.group[i]
 		}
 	}
 	var b strings.Builder
 	b.WriteString(r.Title)
 	b.WriteString(": ")
 	for i, g := range c.GroupBy {
-		fmt.Fprintf(&b, "%s %s, ", g, k.group[i])
+		fmt.Fprintf(&b, "%s %s, ", g, n.V.group[i])
 	}
 	switch c.Type {
 	case CorrValueCount:

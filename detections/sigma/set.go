@@ -267,7 +267,7 @@ func (s *Set) Stats() Stats {
 	st := Stats{Events: s.events, Rules: slices.Clone(s.counters)}
 	for i := range st.Rules {
 		if c := s.corr[i]; c != nil {
-			st.Rules[i].Keys = len(c.keys)
+			st.Rules[i].Keys = c.keys.Len()
 		}
 		rs := st.Rules[i]
 		st.Evaluated += rs.Evaluated

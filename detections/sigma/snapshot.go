@@ -53,9 +53,10 @@ func (s *Set) Snapshot() ([]byte, error) {
 		if rt == nil {
 			continue
 		}
-		rs := ruleSnap{Shape: r.Correlation.shape(), LastSweep: rt.lastSweep, Keys: make([]keySnap, 0, len(rt.keys))}
-		for k := rt.head; k != nil; k = k.next {
-			ks := keySnap{Key: k.key, Group: k.group, Last: k.last, Suppressed: k.suppressed}
+		rs := ruleSnap{Shape: r.Correlation.shape(), LastSweep: rt.lastSweep, Keys: make([]keySnap, 0, rt.keys.Len())}
+		for n := rt.keys.Front(); n != nil; n = n.Next() {
+			k := &n.V
+			ks := keySnap{Key: n.Key, Group: k.group, Last: k.last, Suppressed: k.suppressed}
 			for _, e := range k.ring {
 				ks.Events = append(ks.Events, evidSnap{T: e.t, ID: e.id})
 			}
@@ -107,10 +108,10 @@ func (s *Set) Restore(data []byte) error {
 				return fmt.Errorf("sigma: restore: rule %s: key %q has %d group values, want %d",
 					r.ID, ks.Key, len(ks.Group), len(r.Correlation.GroupBy))
 			}
-			if _, dup := rt.keys[ks.Key]; dup {
+			if rt.keys.Get(ks.Key) != nil {
 				return fmt.Errorf("sigma: restore: rule %s: duplicate key %q", r.ID, ks.Key)
 			}
-			k := &corrKey{key: ks.Key, group: ks.Group, last: ks.Last, suppressed: ks.Suppressed}
+			k := &corrKey{group: ks.Group, last: ks.Last, suppressed: ks.Suppressed}
 			evs := ks.Events
 			if len(evs) > rt.threshold {
 				evs = evs[len(evs)-rt.threshold:]
@@ -135,8 +136,8 @@ func (s *Set) Restore(data []byte) error {
 					k.steps = append(k.steps, evid{t: e.T, id: e.ID})
 				}
 			}
-			rt.keys[k.key] = k
-			rt.pushBack(k)
+			n, _, _ := rt.keys.Upsert(ks.Key, s.maxKeys)
+			n.V = *k
 		}
 	}
 	return nil
