@@ -5,8 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/castellan-itdr/castellan/sinks/jsonscan"
 	"github.com/castellan-itdr/castellan/sinks/sinktest"
 )
 
@@ -23,34 +23,24 @@ func parseAction(line []byte) (name string, a action, err error) {
 	}
 	n := 0
 	var typeErr error
-	j := skipWS(line, 1)
-	if line[j] == '}' {
-		return "", a, errAction
-	}
+	m := jsonscan.Object(line)
 	for {
-		ks := j
-		j = endString(line, j)
-		key, err := unquote(line[ks:j])
+		rawKey, val, ok := m.Next()
+		if !ok {
+			break
+		}
+		key, err := jsonscan.Unquote(rawKey)
 		if err != nil {
 			return "", a, err
 		}
-		j = skipWS(line, j)
-		j = skipWS(line, j+1)
-		vs := j
-		j = endValue(line, j)
 		if n == 0 || key != name {
 			n++
 		}
 		a = action{} // a map value decodes fresh: the last copy wins
 		name = key
-		if err := a.set(line[vs:j]); err != nil && typeErr == nil {
+		if err := a.set(val); err != nil && typeErr == nil {
 			typeErr = err
 		}
-		j = skipWS(line, j)
-		if line[j] == '}' {
-			break
-		}
-		j = skipWS(line, j+1)
 	}
 	if typeErr != nil {
 		return "", a, typeErr
@@ -70,21 +60,16 @@ func (a *action) set(v []byte) error {
 	default:
 		return errAction
 	}
-	j := skipWS(v, 1)
-	if v[j] == '}' {
-		return nil
-	}
+	m := jsonscan.Object(v)
 	for {
-		ks := j
-		j = endString(v, j)
-		key, err := unquote(v[ks:j])
+		rawKey, val, ok := m.Next()
+		if !ok {
+			return nil
+		}
+		key, err := jsonscan.Unquote(rawKey)
 		if err != nil {
 			return err
 		}
-		j = skipWS(v, j)
-		j = skipWS(v, j+1)
-		vs := j
-		j = endValue(v, j)
 		var p *string
 		switch {
 		case fold(key, "_index"):
@@ -95,10 +80,10 @@ func (a *action) set(v []byte) error {
 			p = &a.OpType
 		}
 		if p != nil {
-			switch val := v[vs:j]; val[0] {
+			switch val[0] {
 			case 'n': // null leaves the field as it was
 			case '"':
-				s, err := unquote(val)
+				s, err := jsonscan.Unquote(val)
 				if err != nil {
 					return err
 				}
@@ -107,86 +92,10 @@ func (a *action) set(v []byte) error {
 				return errAction
 			}
 		}
-		j = skipWS(v, j)
-		if v[j] == '}' {
-			return nil
-		}
-		j = skipWS(v, j+1)
 	}
 }
 
 func fold(key, name string) bool { return key == name || strings.EqualFold(key, name) }
-
-// unquote decodes a valid JSON string: directly when it has no escapes and
-// is valid UTF-8, else through encoding/json.
-func unquote(raw []byte) (string, error) {
-	body := raw[1 : len(raw)-1]
-	plain := true
-	for _, c := range body {
-		if c == '\\' || c >= utf8.RuneSelf {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return string(body), nil
-	}
-	var s string
-	err := json.Unmarshal(raw, &s)
-	return s, err
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// endString returns the offset past the valid JSON string at b[i].
-func endString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// endValue returns the offset past the valid JSON value at b[i].
-func endValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return endString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = endString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	for i < len(b) {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
-}
 
 // appendBulkResponse writes what json.Marshal writes for the _bulk
 // response: {"errors":…,"took":…,"items":[{"<op>":<item>},…]}.

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/castellan-itdr/castellan/sinks/jsonscan"
 	"github.com/castellan-itdr/castellan/sinks/sinktest"
 )
 
@@ -556,7 +557,7 @@ func parseTime(raw json.RawMessage) (float64, error) {
 		return strconv.ParseFloat(string(raw), 64)
 	}
 	if len(raw) >= 2 && raw[0] == '"' && sinktest.ValidJSON(raw) {
-		if s, err := unquote(raw); err == nil {
+		if s, err := jsonscan.Unquote(raw); err == nil {
 			return strconv.ParseFloat(s, 64)
 		}
 	}
