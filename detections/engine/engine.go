@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/castellan-itdr/castellan/detections/internal/alerts"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -634,59 +635,17 @@ func stateAlert(r *Rule, ev *schema.Event, k *keyState, evs []evid, values []str
 // matchAlert builds the alert of a match rule.
 func matchAlert(r *Rule, ev *schema.Event) schema.Alert {
 	a := baseAlert(r, ev)
-	a.ID = schema.AlertID(r.ID, "", ev.ID)
-	a.Timestamp = ev.Timestamp
-	a.FirstSeen, a.LastSeen = ev.Timestamp, ev.Timestamp
-	a.Count = 1
-	a.EventIDs = []string{ev.ID}
-	var parts []string
-	if id := ev.User.Identity(); id != "" {
-		parts = append(parts, "user "+id)
-	}
-	if ev.Source.IP != "" {
-		parts = append(parts, "from "+ev.Source.IP)
-	} else if ev.Source.Hostname != "" {
-		parts = append(parts, "from "+ev.Source.Hostname)
-	}
-	if ev.Host.Name != "" {
-		parts = append(parts, "on "+ev.Host.Name)
-	}
-	if ev.Event.Code != "" {
-		parts = append(parts, "(event "+ev.Event.Code+")")
-	}
-	a.Message = r.Title
-	if len(parts) > 0 {
-		a.Message += ": " + strings.Join(parts, " ")
-	}
+	alerts.Match(&a, r.ID, r.Title, ev)
 	return a
 }
 
 func baseAlert(r *Rule, ev *schema.Event) schema.Alert {
-	return schema.Alert{
-		Rule: schema.RuleRef{
-			ID: r.ID, Title: r.Title, Description: r.Description, Kind: r.Kind,
-			MDI: slices.Clone(r.MDI), Distinct: r.Distinct,
-		},
-		Severity:  r.Severity,
-		RiskScore: r.Severity.RiskScore(),
-		Threat: schema.Threat{
-			Framework: schema.FrameworkATTACK,
-			Tactic:    schema.Tactic{ID: r.Tactic, Name: r.tacticName},
-			Technique: schema.Technique{ID: r.Technique, Name: r.techniqueName},
-		},
-		User:   cloneUser(ev.User),
-		Source: ev.Source,
-		Host:   ev.Host,
-		Target: schema.Target{
-			User: cloneUser(ev.Target.User), Group: ev.Target.Group,
-			Service: ev.Target.Service, IsMachine: ev.Target.IsMachine,
-		},
-	}
-}
-
-func cloneUser(u schema.User) schema.User {
-	u.Tags = slices.Clone(u.Tags)
-	return u
+	return alerts.New(schema.RuleRef{
+		ID: r.ID, Title: r.Title, Description: r.Description, Kind: r.Kind,
+		MDI: slices.Clone(r.MDI), Distinct: r.Distinct,
+	}, r.Severity,
+		schema.Tactic{ID: r.Tactic, Name: r.tacticName},
+		schema.Technique{ID: r.Technique, Name: r.techniqueName}, ev)
 }
 
 // describeGroup renders the group key for a message: "user CORP\jdoe",

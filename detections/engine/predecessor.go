@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 
+	"github.com/castellan-itdr/castellan/detections/internal/alerts"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -96,8 +97,8 @@ func (x *mpEval) process(ev *schema.Event, c *RuleStats, emit func(schema.Alert)
 	}
 	x.push(pendingEv{
 		t: t, id: ev.ID, key: key, group: group,
-		user: cloneUser(ev.User), source: ev.Source, host: ev.Host,
-		target: schema.Target{User: cloneUser(ev.Target.User), Group: ev.Target.Group, Service: ev.Target.Service, IsMachine: ev.Target.IsMachine},
+		user: alerts.CloneUser(ev.User), source: ev.Source, host: ev.Host,
+		target: alerts.Target(ev),
 	})
 }
 
