@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -33,15 +32,7 @@ type Source struct {
 	cEvents, cPackets, cMalformed, cDropped, cEncrypted, cSkippedFiles string
 	cDNSQueries, cDNSEvents                                            string
 
-	mu       sync.Mutex
-	started  bool
-	stopOnce sync.Once
-	stop     chan struct{}
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	done     chan struct{}
-	doneOnce sync.Once
+	life *component.Lifecycle
 }
 
 // position is a file's checkpoint: its identity and the packets handed off.
@@ -70,75 +61,30 @@ func newSource(cfg *Config, set component.SourceSettings) *Source {
 		cSkippedFiles: telemetry.Key("source_skipped_files", "source", set.ID),
 		cDNSQueries:   telemetry.Key("source_dns_queries", "source", set.ID),
 		cDNSEvents:    telemetry.Key("source_dns_events", "source", set.ID),
-		stop:          make(chan struct{}),
-		done:          make(chan struct{}),
+		life:          component.NewLifecycle("netsensor"),
 	}
 }
 
 // Start begins reading in the background and returns at once.
 func (s *Source) Start(_ context.Context, _ component.Host) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started {
-		return errors.New("netsensor: already started")
-	}
-	select {
-	case <-s.stop:
-		return errors.New("netsensor: start after shutdown")
-	default:
-	}
-	if s.cfg.Interface != "" && !liveAvailable {
-		return ErrNoLive
-	}
-	s.started = true
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go s.run()
-	return nil
+	return s.life.Start(func() error {
+		if s.cfg.Interface != "" && !liveAvailable {
+			return ErrNoLive
+		}
+		return nil
+	}, s.run)
 }
 
 // Done is closed when every file has been read and handed off, or after
 // Shutdown. It never closes on its own for live capture.
-func (s *Source) Done() <-chan struct{} { return s.done }
-
-func (s *Source) finish() { s.doneOnce.Do(func() { close(s.done) }) }
+func (s *Source) Done() <-chan struct{} { return s.life.Done() }
 
 // Shutdown stops reading and waits for the in-flight hand-off, aborting it
 // when ctx ends. Packets read but not accepted are read again after a
 // restart. Safe without Start and safe twice.
-func (s *Source) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	started := s.started
-	s.stopOnce.Do(func() { close(s.stop) })
-	s.mu.Unlock()
-	if !started {
-		s.finish()
-		return nil
-	}
-	waited := make(chan struct{})
-	go func() { s.wg.Wait(); close(waited) }()
-	var err error
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		err = fmt.Errorf("netsensor: shutdown: %w", ctx.Err())
-	}
-	s.cancel()
-	s.finish()
-	return err
-}
-
-func (s *Source) stopping() bool {
-	select {
-	case <-s.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (s *Source) Shutdown(ctx context.Context) error { return s.life.Shutdown(ctx) }
 
 func (s *Source) run() {
-	defer s.wg.Done()
 	if s.cfg.Interface != "" {
 		s.live()
 		return
@@ -148,14 +94,14 @@ func (s *Source) run() {
 			return
 		}
 	}
-	s.finish()
+	s.life.Finish()
 }
 
 // send hands one batch over, retrying a refused one with backoff until it
 // is accepted or the source stops.
 func (s *Source) send(b component.Batch) bool {
-	return component.Handoff{Next: s.set.Next, Stop: s.stop, Backoff: 100 * time.Millisecond,
-		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.ctx, b)
+	return component.Handoff{Next: s.set.Next, Stop: s.life.Stop(), Backoff: 100 * time.Millisecond,
+		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.life.Context(), b)
 }
 
 // expand returns the absolute capture files the paths name, sorted.
@@ -250,7 +196,7 @@ func (s *Source) readFile(path string) bool {
 	}
 	defer s.report(&st)
 	for i := int64(0); ; i++ {
-		if s.stopping() {
+		if s.life.Stopping() {
 			return false
 		}
 		data, info, err := src.next()
@@ -326,7 +272,7 @@ func (s *Source) live() {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- capture(s.ctx, &cfg, func(data []byte, info packetInfo) {
+		errc <- capture(s.life.Context(), &cfg, func(data []byte, info packetInfo) {
 			mu.Lock()
 			e.packet(data, info)
 			mu.Unlock()
@@ -341,8 +287,8 @@ func (s *Source) live() {
 				s.log.Error("netsensor: live capture stopped", "interface", cfg.Interface, "error", err)
 			}
 			return
-		case <-s.stop:
-			s.cancel()
+		case <-s.life.Stop():
+			s.life.Cancel()
 			<-errc
 			return
 		case <-t.C:
