@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/castellan-itdr/castellan/connector/component"
@@ -60,15 +58,9 @@ type Source struct {
 	// counter names
 	cEvents, cBytes, cDamagedRecords, cDamagedChunks, cSkippedFiles string
 
-	mu       sync.Mutex
-	started  bool
-	stopOnce sync.Once
-	stop     chan struct{} // closed by Shutdown: stop reading
-	sendCtx  context.Context
-	cancel   context.CancelFunc // aborts an in-flight ConsumeBatch
-	wg       sync.WaitGroup
-	done     chan struct{}
-	doneOnce sync.Once
+	// life is Start/Shutdown: its Stop is closed by Shutdown (stop
+	// reading) and its Context aborts an in-flight ConsumeBatch.
+	life *component.Lifecycle
 
 	// Owned by the poll goroutine.
 	files   map[string]*fileState   // tracked files by absolute path
@@ -147,8 +139,7 @@ func newSource(cfg *Config, set component.SourceSettings) *Source {
 		cDamagedRecords: telemetry.Key("source_damaged_records", "source", set.ID),
 		cDamagedChunks:  telemetry.Key("source_damaged_chunks", "source", set.ID),
 		cSkippedFiles:   telemetry.Key("source_skipped_files", "source", set.ID),
-		stop:            make(chan struct{}),
-		done:            make(chan struct{}),
+		life:            component.NewLifecycle("evtx"),
 		files:           map[string]*fileState{},
 		retired:         map[identity]*fileState{},
 		warned:          map[damageKey]struct{}{},
@@ -161,68 +152,21 @@ func CheckpointKey(absPath string) string { return "file:" + absPath }
 
 // Start begins reading in the background and returns at once.
 func (s *Source) Start(_ context.Context, _ component.Host) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started {
-		return errors.New("evtx: already started")
-	}
-	select {
-	case <-s.stop:
-		return errors.New("evtx: start after shutdown")
-	default:
-	}
-	s.started = true
-	s.sendCtx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go s.loop()
-	return nil
+	return s.life.Start(nil, s.loop)
 }
 
 // Done is closed when the source has finished: without Follow once every
 // file has been read to its end and handed off; in any case after Shutdown.
-func (s *Source) Done() <-chan struct{} { return s.done }
-
-func (s *Source) finish() { s.doneOnce.Do(func() { close(s.done) }) }
+func (s *Source) Done() <-chan struct{} { return s.life.Done() }
 
 // Shutdown stops reading and waits for the in-flight batch hand-off,
 // aborting it when ctx ends. Records read but not accepted are read again
 // after a restart. Safe without Start and safe twice.
-func (s *Source) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	started := s.started
-	s.stopOnce.Do(func() { close(s.stop) })
-	s.mu.Unlock()
-	if !started {
-		s.finish()
-		return nil
-	}
-	waited := make(chan struct{})
-	go func() { s.wg.Wait(); close(waited) }()
-	var err error
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		// Abort the in-flight hand-off; the goroutine exits on its own.
-		err = fmt.Errorf("evtx: shutdown: %w", ctx.Err())
-	}
-	s.cancel()
-	s.finish()
-	return err
-}
-
-func (s *Source) stopping() bool {
-	select {
-	case <-s.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (s *Source) Shutdown(ctx context.Context) error { return s.life.Shutdown(ctx) }
 
 // loop polls the configured paths until Shutdown (or, without Follow, until
 // everything has been read once).
 func (s *Source) loop() {
-	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
 	first := true
@@ -231,7 +175,7 @@ func (s *Source) loop() {
 		first = false
 		if !s.cfg.Follow {
 			if ok {
-				s.finish()
+				s.life.Finish()
 			}
 			return
 		}
@@ -239,7 +183,7 @@ func (s *Source) loop() {
 			return
 		}
 		select {
-		case <-s.stop:
+		case <-s.life.Stop():
 			return
 		case <-t.C:
 		}
@@ -250,8 +194,8 @@ func (s *Source) loop() {
 // backoff until it is accepted or the source stops. It reports whether the
 // batch was accepted.
 func (s *Source) send(b component.Batch) bool {
-	return component.Handoff{Next: s.set.Next, Stop: s.stop, Backoff: min(s.cfg.PollInterval, time.Second),
-		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.sendCtx, b)
+	return component.Handoff{Next: s.set.Next, Stop: s.life.Stop(), Backoff: min(s.cfg.PollInterval, time.Second),
+		MaxBackoff: maxBackoff, Logger: s.log, Counters: s.set.Counters, EventsCounter: s.cEvents}.Send(s.life.Context(), b)
 }
 
 // batch accumulates events and the file positions they reach.
@@ -324,7 +268,7 @@ func (s *Source) poll(first bool) bool {
 		}
 	}
 	for _, p := range paths {
-		if s.stopping() {
+		if s.life.Stopping() {
 			return false
 		}
 		if !s.pollPath(p, first, cps[p], byID, b) {
@@ -619,7 +563,7 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		if err != nil {
 			// An I/O error: the cursor stays, the next poll tries again.
 			s.warnOnce(st, "evtx: cannot read file", err)
-			return !s.stopping()
+			return !s.life.Stopping()
 		}
 		for _, d := range tail {
 			s.reportDamage(st, d) // followed by a good record: real damage
@@ -647,7 +591,7 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 				return false
 			}
 		}
-		if n%stopCheck == 0 && s.stopping() {
+		if n%stopCheck == 0 && s.life.Stopping() {
 			return false
 		}
 	}
@@ -660,7 +604,7 @@ func (s *Source) readFile(st *fileState, b *batch) bool {
 		st.gapAt, st.gapReads = 0, 0
 		s.holdTail(st, tail, changed)
 	}
-	return !s.stopping()
+	return !s.life.Stopping()
 }
 
 // passGap reports whether a read may go on past the missing record id
