@@ -28,11 +28,11 @@ func (m *Members) Next() (key, val []byte, ok bool) {
 		return nil, nil, false
 	}
 	b, j := m.b, m.i
-	key = b[j:endString(b, j)]
+	key = b[j:EndString(b, j)]
 	j = skipWS(b, j+len(key))
 	j = skipWS(b, j+1) // ':'
 	vs := j
-	j = endValue(b, j)
+	j = EndValue(b, j)
 	val = b[vs:j]
 	j = skipWS(b, j)
 	if b[j] == '}' {
@@ -63,7 +63,7 @@ func (e *Elements) Next() (val []byte, ok bool) {
 		return nil, false
 	}
 	b, j := e.b, e.i
-	val = b[j:endValue(b, j)]
+	val = b[j:EndValue(b, j)]
 	j = skipWS(b, j+len(val))
 	if b[j] == ']' {
 		e.done = true
@@ -114,8 +114,10 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// endString returns the offset past the valid JSON string at b[i].
-func endString(b []byte, i int) int {
+// EndString returns the offset past the JSON string whose opening quote
+// is b[i], or -1 when b ends first. It finds the closing quote only: the
+// string's contents are not checked.
+func EndString(b []byte, i int) int {
 	for i++; i < len(b); i++ {
 		switch b[i] {
 		case '\\':
@@ -124,20 +126,29 @@ func endString(b []byte, i int) int {
 			return i + 1
 		}
 	}
-	return len(b)
+	return -1
 }
 
-// endValue returns the offset past the valid JSON value at b[i].
-func endValue(b []byte, i int) int {
+// EndValue returns the offset past the JSON value starting at b[i], or -1
+// when b ends first (or at i). It only tracks strings and nesting depth:
+// the value is not checked (run Valid for that).
+func EndValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
 	switch b[i] {
 	case '"':
-		return endString(b, i)
+		return EndString(b, i)
 	case '{', '[':
 		depth := 0
 		for ; i < len(b); i++ {
 			switch b[i] {
 			case '"':
-				i = endString(b, i) - 1
+				i = EndString(b, i)
+				if i < 0 {
+					return -1
+				}
+				i--
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -147,14 +158,13 @@ func endValue(b []byte, i int) int {
 				}
 			}
 		}
-		return len(b)
+		return -1
 	}
-	for i < len(b) {
+	for ; i < len(b); i++ {
 		switch b[i] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
 			return i
 		}
-		i++
 	}
 	return i
 }

@@ -104,3 +104,19 @@ func TestUnquoteMatchesUnmarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestEndValueTruncated checks that EndValue and EndString report -1, not
+// an offset, when the input ends inside a value (splunk walks records it
+// has not validated).
+func TestEndValueTruncated(t *testing.T) {
+	for _, c := range []string{``, `"abc`, `"ab\"`, `{"a":1`, `[1,[2]`, `{"a":"}`, `["\\\"]`} {
+		if got := EndValue([]byte(c), 0); got != -1 {
+			t.Errorf("EndValue(%q) = %d, want -1", c, got)
+		}
+	}
+	for c, want := range map[string]int{`"a"x`: 3, `"\""`: 4, `{"a":[1,"]"]},`: 13, `123,`: 3, `true`: 4, `[]]`: 2} {
+		if got := EndValue([]byte(c), 0); got != want {
+			t.Errorf("EndValue(%q) = %d, want %d", c, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/castellan-itdr/castellan/mappings/cim"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
+	"github.com/castellan-itdr/castellan/sinks/jsonscan"
 )
 
 // envelope is the HEC metadata every event carries.
@@ -280,11 +281,11 @@ func (m members) get(key string) ([]byte, bool) {
 // topLevel splits a JSON object into its top-level members without decoding
 // the values. The body was already validated by decode.
 func topLevel(out members, b []byte) (members, error) {
-	i := skipWS(b, 0)
+	i := jsonscan.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, errors.New("not an object")
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return out, nil
 	}
@@ -293,7 +294,7 @@ func topLevel(out members, b []byte) (members, error) {
 			return nil, errors.New("want a key")
 		}
 		ks := i
-		i = endString(b, i)
+		i = jsonscan.EndString(b, i)
 		if i < 0 {
 			return nil, errors.New("unterminated key")
 		}
@@ -306,88 +307,30 @@ func topLevel(out members, b []byte) (members, error) {
 			}
 			key = []byte(s)
 		}
-		i = skipWS(b, i)
+		i = jsonscan.SkipSpace(b, i)
 		if i >= len(b) || b[i] != ':' {
 			return nil, errors.New("want ':'")
 		}
-		i = skipWS(b, i+1)
+		i = jsonscan.SkipSpace(b, i+1)
 		vs := i
-		i = endValue(b, i)
+		i = jsonscan.EndValue(b, i)
 		if i < 0 || i == vs {
 			return nil, errors.New("bad value")
 		}
 		out = append(out, member{key: key, rawKey: raw, val: b[vs:i]})
-		i = skipWS(b, i)
+		i = jsonscan.SkipSpace(b, i)
 		if i >= len(b) {
 			return nil, errors.New("unterminated object")
 		}
 		switch b[i] {
 		case ',':
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipSpace(b, i+1)
 		case '}':
 			return out, nil
 		default:
 			return nil, errors.New("want ',' or '}'")
 		}
 	}
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// endString returns the index after the string starting at b[i] == '"', or -1.
-func endString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return -1
-}
-
-// endValue returns the index after the value starting at b[i], or -1.
-func endValue(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	switch b[i] {
-	case '"':
-		return endString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = endString(b, i)
-				if i < 0 {
-					return -1
-				}
-				i--
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return -1
-	}
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-	}
-	return i
 }
 
 func appendMeta(dst []byte, key, val string) []byte {
