@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/castellan-itdr/castellan/detections/internal/alerts"
+	"github.com/castellan-itdr/castellan/detections/internal/lru"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -301,13 +301,11 @@ type evid struct {
 	id string
 }
 
-// ruleState is the bounded state of one stateful rule: group keys in a map
-// plus an intrusive list in update order (head = least recently updated).
+// ruleState is the bounded state of one stateful rule: group keys in
+// update order (least recently updated first), removed keys kept for reuse.
 type ruleState struct {
-	keys       map[string]*keyState
-	head, tail *keyState
-	lastSweep  int64
-	spare      []*keyState // removed keys kept for reuse (their ring and map)
+	keys      *lru.List[keyState]
+	lastSweep int64
 }
 
 // maxSpareKeys bounds the removed keys a rule keeps for reuse: keys come
@@ -316,63 +314,21 @@ const maxSpareKeys = 64
 
 // keyState is one group key's window.
 type keyState struct {
-	key        string
-	group      []string // group_by values as last seen (original case)
-	prev, next *keyState
+	group      []string        // group_by values as last seen (original case)
 	last       int64           // latest evidence time seen for the key
 	suppressed int64           // no firing before this time
 	ring       []evid          // count mode: last threshold events, ascending time
 	vals       map[string]evid // distinct mode: value → last seen
 }
 
-func newRuleState() *ruleState { return &ruleState{keys: map[string]*keyState{}} }
-
-func (s *ruleState) unlink(k *keyState) {
-	if k.prev != nil {
-		k.prev.next = k.next
-	} else {
-		s.head = k.next
-	}
-	if k.next != nil {
-		k.next.prev = k.prev
-	} else {
-		s.tail = k.prev
-	}
-	k.prev, k.next = nil, nil
-}
-
-func (s *ruleState) pushBack(k *keyState) {
-	k.prev, k.next = s.tail, nil
-	if s.tail != nil {
-		s.tail.next = k
-	} else {
-		s.head = k
-	}
-	s.tail = k
-}
-
-func (s *ruleState) remove(k *keyState) {
-	s.unlink(k)
-	delete(s.keys, k.key)
-	if len(s.spare) < maxSpareKeys {
+func newRuleState() *ruleState {
+	keys := lru.New[keyState]()
+	keys.Recycle(maxSpareKeys, func(k *keyState) {
 		ring, vals := k.ring[:0], k.vals
 		clear(vals)
 		*k = keyState{ring: ring, vals: vals}
-		s.spare = append(s.spare, k)
-	}
-}
-
-// newKey returns an empty key, reusing a removed one when there is one.
-func (s *ruleState) newKey(key string, t int64) *keyState {
-	n := len(s.spare)
-	if n == 0 {
-		return &keyState{key: key, last: t}
-	}
-	k := s.spare[n-1]
-	s.spare[n-1] = nil
-	s.spare = s.spare[:n-1]
-	k.key, k.last = key, t
-	return k
+	})
+	return &ruleState{keys: keys}
 }
 
 // sweep drops keys (from the least recently updated end) whose window and
@@ -383,14 +339,7 @@ func (s *ruleState) sweep(now int64, window time.Duration) {
 		return
 	}
 	s.lastSweep = now
-	for k := s.head; k != nil; {
-		if now-k.last < w || k.suppressed > now {
-			break
-		}
-		next := k.next
-		s.remove(k)
-		k = next
-	}
+	s.keys.Sweep(func(k *keyState) bool { return now-k.last >= w && k.suppressed <= now })
 }
 
 // groupKey reads the rule's group_by values. The key string is the
@@ -425,26 +374,6 @@ func groupKeyWith(getters []schema.Getter, ev *schema.Event) (key string, vals [
 	return b.String(), vals, empty
 }
 
-// lookupLower returns m[strings.ToLower(v)], lower-casing an ASCII v on
-// the stack instead of allocating.
-func lookupLower[V any](m map[string]V, v string) V {
-	var buf [128]byte
-	if len(v) > len(buf) {
-		return m[strings.ToLower(v)]
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c >= utf8.RuneSelf {
-			return m[strings.ToLower(v)]
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return m[string(buf[:len(v)])]
-}
-
 // observe adds a matching event to the rule's window and reports an alert
 // when the rule fires.
 func (s *ruleState) observe(r *Rule, ev *schema.Event, c *RuleStats, maxKeys int) (schema.Alert, bool) {
@@ -476,43 +405,42 @@ func (s *ruleState) observe(r *Rule, ev *schema.Event, c *RuleStats, maxKeys int
 	}
 	t := nanos(ev.Timestamp)
 	s.sweep(t, r.Window)
-	var k *keyState
+	var n *lru.Node[keyState]
 	if single {
-		k = lookupLower(s.keys, one)
+		n = s.keys.GetLower(one)
 	} else {
-		k = s.keys[key]
+		n = s.keys.Get(key)
 	}
-	if k == nil {
+	if n == nil {
 		if single {
 			key, vals = strings.ToLower(one), []string{one}
 		}
-		for len(s.keys) >= maxKeys && s.head != nil {
-			s.remove(s.head)
-			c.Evictions++
-		}
-		k = s.newKey(key, t)
-		s.keys[key] = k
+		var evicted int
+		n, evicted = s.keys.Insert(key, maxKeys)
+		c.Evictions += uint64(evicted)
+		n.V.last = t
 	} else {
-		s.unlink(k)
+		s.keys.Touch(n)
 		if single {
-			vals = k.group
+			vals = n.V.group
 			if len(vals) != 1 || vals[0] != one {
 				vals = []string{one}
 			}
 		}
 	}
-	s.pushBack(k)
+	k := &n.V
 	k.group = vals
 	k.last = max(k.last, t)
 	now, w := k.last, int64(r.Window)
 
 	if r.distinctGet != nil {
-		return s.observeDistinct(r, ev, k, dv, t, now, w)
+		return s.observeDistinct(r, ev, n, dv, t, now, w)
 	}
-	return s.observeCount(r, ev, k, t, now, w)
+	return s.observeCount(r, ev, n, t, now, w)
 }
 
-func (s *ruleState) observeCount(r *Rule, ev *schema.Event, k *keyState, t, now, w int64) (schema.Alert, bool) {
+func (s *ruleState) observeCount(r *Rule, ev *schema.Event, n *lru.Node[keyState], t, now, w int64) (schema.Alert, bool) {
+	k := &n.V
 	if k.ring == nil {
 		k.ring = make([]evid, 0, min(r.Threshold, 64))
 	}
@@ -533,13 +461,14 @@ func (s *ruleState) observeCount(r *Rule, ev *schema.Event, k *keyState, t, now,
 	if len(k.ring) < r.Threshold || now < k.suppressed {
 		return schema.Alert{}, false
 	}
-	a := stateAlert(r, ev, k, slices.Clone(k.ring), nil)
+	a := stateAlert(r, ev, n, slices.Clone(k.ring), nil)
 	k.ring = k.ring[:0]
 	k.suppressed = now + w
 	return a, true
 }
 
-func (s *ruleState) observeDistinct(r *Rule, ev *schema.Event, k *keyState, v string, t, now, w int64) (schema.Alert, bool) {
+func (s *ruleState) observeDistinct(r *Rule, ev *schema.Event, n *lru.Node[keyState], v string, t, now, w int64) (schema.Alert, bool) {
+	k := &n.V
 	if k.vals == nil {
 		k.vals = make(map[string]evid, min(r.Threshold, 16))
 	}
@@ -580,7 +509,7 @@ func (s *ruleState) observeDistinct(r *Rule, ev *schema.Event, k *keyState, v st
 	}
 	// Chronological evidence; ties keep value order.
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
-	a := stateAlert(r, ev, k, evs, values)
+	a := stateAlert(r, ev, n, evs, values)
 	clear(k.vals)
 	k.suppressed = now + w
 	return a, true
@@ -596,7 +525,8 @@ func expireValues(m map[string]evid, now, w int64) {
 
 // stateAlert builds the alert of a stateful rule from its chronological
 // evidence; entities come from ev, the last evidence event.
-func stateAlert(r *Rule, ev *schema.Event, k *keyState, evs []evid, values []string) schema.Alert {
+func stateAlert(r *Rule, ev *schema.Event, n *lru.Node[keyState], evs []evid, values []string) schema.Alert {
+	k := &n.V
 	a := baseAlert(r, ev)
 	first, last := evs[0].t, evs[0].t
 	ids := make([]string, 0, min(len(evs), schema.MaxEvidence))
@@ -606,7 +536,7 @@ func stateAlert(r *Rule, ev *schema.Event, k *keyState, evs []evid, values []str
 			ids = append(ids, e.id)
 		}
 	}
-	a.ID = schema.AlertID(r.ID, k.key, evs[0].id)
+	a.ID = schema.AlertID(r.ID, n.Key, evs[0].id)
 	a.Timestamp = fromNanos(last)
 	a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
 	a.Count = len(evs)

@@ -426,10 +426,10 @@ func TestPerKeyStateBounded(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("alerts = %d", n)
 	}
-	if k := e.evals[0].(*thresholdEval).st.keys["jdoe"]; len(k.vals) > 64 {
+	if k := e.evals[0].(*thresholdEval).st.keys.Get("jdoe").V; len(k.vals) > 64 {
 		t.Errorf("distinct values held = %d, cap 64", len(k.vals))
 	}
-	if k := e.evals[1].(*thresholdEval).st.keys["jdoe"]; len(k.ring) > 3 {
+	if k := e.evals[1].(*thresholdEval).st.keys.Get("jdoe").V; len(k.ring) > 3 {
 		t.Errorf("timestamps held = %d, cap 3", len(k.ring))
 	}
 }

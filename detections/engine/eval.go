@@ -44,4 +44,4 @@ func (x *thresholdEval) process(ev *schema.Event, c *RuleStats, emit func(schema
 	}
 }
 
-func (x *thresholdEval) size() (int, int) { return len(x.st.keys), 0 }
+func (x *thresholdEval) size() (int, int) { return x.st.keys.Len(), 0 }

@@ -182,9 +182,10 @@ func evidsFrom(s []evidSnap, limit int) []evid {
 
 func (x *thresholdEval) snapshot() ruleSnap {
 	st := x.st
-	rs := ruleSnap{LastSweep: st.lastSweep, Keys: make([]keySnap, 0, len(st.keys))}
-	for k := st.head; k != nil; k = k.next {
-		rs.Keys = append(rs.Keys, keySnap{Key: k.key, Group: k.group, Last: k.last, Suppressed: k.suppressed,
+	rs := ruleSnap{LastSweep: st.lastSweep, Keys: make([]keySnap, 0, st.keys.Len())}
+	for n := st.keys.Front(); n != nil; n = n.Next() {
+		k := &n.V
+		rs.Keys = append(rs.Keys, keySnap{Key: n.Key, Group: k.group, Last: k.last, Suppressed: k.suppressed,
 			Events: evidsSnap(k.ring), Values: valuesSnap(k.vals)})
 	}
 	return rs
@@ -194,7 +195,7 @@ func (x *thresholdEval) restore(rs ruleSnap) error {
 	r, st := x.r, x.st
 	st.lastSweep = rs.LastSweep
 	for _, ks := range rs.Keys {
-		k := &keyState{key: ks.Key, group: ks.Group, last: ks.Last, suppressed: ks.Suppressed}
+		k := &keyState{group: ks.Group, last: ks.Last, suppressed: ks.Suppressed}
 		if r.distinctGet != nil {
 			k.vals = make(map[string]evid, len(ks.Values))
 			for _, v := range ks.Values {
@@ -203,8 +204,8 @@ func (x *thresholdEval) restore(rs ruleSnap) error {
 		} else {
 			k.ring = evidsFrom(ks.Events, r.Threshold)
 		}
-		st.keys[k.key] = k
-		st.pushBack(k)
+		n, _, _ := st.keys.Upsert(ks.Key, st.keys.Len()+1) // no eviction: restore caps keys itself
+		n.V = *k
 	}
 	return nil
 }

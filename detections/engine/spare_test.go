@@ -27,16 +27,21 @@ func TestReusedKeyStartsEmpty(t *testing.T) {
 	if a := collect(e, tgs("USER7", "svc-a", time.Hour)); len(a) != 0 {
 		t.Fatalf("alerts = %+v", a)
 	}
-	if len(st.spare) != maxSpareKeys-1 || len(st.keys) != 1 {
-		t.Fatalf("spare = %d, keys = %d; want %d and 1", len(st.spare), len(st.keys), maxSpareKeys-1)
+	if spare := st.keys.Spare(); len(spare) != maxSpareKeys-1 || st.keys.Len() != 1 {
+		t.Fatalf("spare = %d, keys = %d; want %d and 1", len(spare), st.keys.Len(), maxSpareKeys-1)
 	}
-	for _, k := range st.spare {
-		if k.key != "" || k.group != nil || len(k.vals) != 0 || len(k.ring) != 0 || k.suppressed != 0 || k.last != 0 || k.prev != nil || k.next != nil {
-			t.Fatalf("spare key not reset: %+v", k)
+	for _, n := range st.keys.Spare() {
+		k := n.V
+		if n.Key != "" || n.Next() != nil || k.group != nil || len(k.vals) != 0 || len(k.ring) != 0 || k.suppressed != 0 || k.last != 0 {
+			t.Fatalf("spare key not reset: %+v", n)
 		}
 	}
-	k := st.keys["user7"]
-	if k == nil || len(k.vals) != 1 || k.group[0] != "USER7" {
+	kn := st.keys.Get("user7")
+	if kn == nil {
+		t.Fatal("key user7 missing")
+	}
+	k := &kn.V
+	if len(k.vals) != 1 || k.group[0] != "USER7" {
 		t.Fatalf("key user7 = %+v, want one value, group as last seen", k)
 	}
 	if a := collect(e, tgs("user7", "svc-b", time.Hour+time.Second)); len(a) != 0 {

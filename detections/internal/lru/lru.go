@@ -5,11 +5,19 @@
 // evicted first and a sweep by event time stops at the first fresh key.
 package lru
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // List maps keys to values and keeps them in update order. The zero value
 // is not usable; call New.
 type List[V any] struct {
 	m          map[string]*Node[V]
 	head, tail *Node[V]
+	spare      []*Node[V] // removed nodes kept for reuse (see Recycle)
+	maxSpare   int
+	reset      func(*V)
 }
 
 // Node is one key and its value in a List.
@@ -23,6 +31,15 @@ type Node[V any] struct {
 
 // New returns an empty List.
 func New[V any]() *List[V] { return &List[V]{m: map[string]*Node[V]{}} }
+
+// Recycle makes Remove keep up to max removed nodes for reuse by the keys
+// created next, after reset has emptied their value (reset may keep its
+// buffers, e.g. a slice cut to [:0] or a cleared map): keys come and go
+// with every window, and reusing one saves its allocations.
+func (l *List[V]) Recycle(max int, reset func(*V)) { l.maxSpare, l.reset = max, reset }
+
+// Spare returns the removed nodes kept for reuse (for tests).
+func (l *List[V]) Spare() []*Node[V] { return l.spare }
 
 // Len reports the number of keys.
 func (l *List[V]) Len() int { return len(l.m) }
@@ -68,10 +85,15 @@ func (l *List[V]) Touch(n *Node[V]) {
 	}
 }
 
-// Remove deletes n from the List.
+// Remove deletes n from the List (keeping it for reuse under Recycle).
 func (l *List[V]) Remove(n *Node[V]) {
 	l.unlink(n)
 	delete(l.m, n.Key)
+	if len(l.spare) < l.maxSpare {
+		n.Key = ""
+		l.reset(&n.V)
+		l.spare = append(l.spare, n)
+	}
 }
 
 // Upsert returns the node of key, created (after evicting least recently
@@ -82,14 +104,49 @@ func (l *List[V]) Upsert(key string, max int) (n *Node[V], created bool, evicted
 		l.Touch(n)
 		return n, false, 0
 	}
+	n, evicted = l.Insert(key, max)
+	return n, true, evicted
+}
+
+// Insert adds key, which must be absent, at the recently updated end
+// after evicting least recently updated keys down to max-1, and returns
+// its node (with an empty value) and the number of keys evicted.
+func (l *List[V]) Insert(key string, max int) (n *Node[V], evicted int) {
 	for len(l.m) >= max && l.head != nil {
 		l.Remove(l.head)
 		evicted++
 	}
-	n = &Node[V]{Key: key}
+	if k := len(l.spare); k > 0 {
+		n = l.spare[k-1]
+		l.spare[k-1] = nil
+		l.spare = l.spare[:k-1]
+		n.Key = key
+	} else {
+		n = &Node[V]{Key: key}
+	}
 	l.m[key] = n
 	l.pushBack(n)
-	return n, true, evicted
+	return n, evicted
+}
+
+// GetLower returns the node of strings.ToLower(v), or nil, without
+// allocating when v is ASCII and short.
+func (l *List[V]) GetLower(v string) *Node[V] {
+	var buf [128]byte
+	if len(v) > len(buf) {
+		return l.m[strings.ToLower(v)]
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= utf8.RuneSelf {
+			return l.m[strings.ToLower(v)]
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return l.m[string(buf[:len(v)])]
 }
 
 // Sweep removes nodes from the least recently updated end while stale
