@@ -2,6 +2,12 @@
 // Valid answers exactly as encoding/json.Valid, ValidPrefix finds the end of
 // the first value of a stream of concatenated values. The Elastic sink uses
 // it on bulk responses and the SIEM doubles on every request body.
+//
+// It also holds the sinks' and doubles' one copy of the small pieces of
+// JSON they read and write by hand: Object and Array walk the members and
+// elements of a validated value, Unquote decodes a string, SkipSpace,
+// EndString and EndValue step over input that is not validated, and
+// AppendString writes a string as json.Marshal does.
 package jsonscan
 
 // Valid reports whether b is one valid JSON value (surrounding

@@ -186,7 +186,7 @@ func appendHEC(dst []byte, kind, id string, ts time.Time, fields []cim.Field, re
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = jsonscan.AppendString(dst, k)
 		dst = append(dst, ':')
 		valStart := len(dst)
 		dst = appendField(dst, f)
@@ -208,7 +208,7 @@ func appendHEC(dst []byte, kind, id string, ts time.Time, fields []cim.Field, re
 		}
 		n++
 		if moved[string(kv.key)] {
-			dst = appendString(dst, string(kv.key)+"_detail")
+			dst = jsonscan.AppendString(dst, string(kv.key)+"_detail")
 		} else {
 			dst = append(dst, kv.rawKey...)
 		}
@@ -216,7 +216,7 @@ func appendHEC(dst []byte, kind, id string, ts time.Time, fields []cim.Field, re
 		dst = append(dst, kv.val...)
 	}
 	dst = append(dst, `},"fields":{"castellan_id":`...)
-	dst = appendString(dst, id)
+	dst = jsonscan.AppendString(dst, id)
 	dst = append(dst, "}}"...)
 	return dst, nil
 }
@@ -232,7 +232,7 @@ func appendField(dst []byte, f cim.Field) []byte {
 		dst = append(dst, `{"mitre_attack":`...)
 		return append(appendStrings(dst, f.List), '}')
 	}
-	return appendString(dst, f.Str)
+	return jsonscan.AppendString(dst, f.Str)
 }
 
 func appendStrings(dst []byte, list []string) []byte {
@@ -241,23 +241,9 @@ func appendStrings(dst []byte, list []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, s)
+		dst = jsonscan.AppendString(dst, s)
 	}
 	return append(dst, ']')
-}
-
-// appendString appends s as a JSON string: directly when it is plain
-// printable ASCII, else through encoding/json (escapes, invalid UTF-8).
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }
 
 // member is one top-level key of a JSON object and its raw value.
@@ -340,7 +326,7 @@ func appendMeta(dst []byte, key, val string) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, key...)
 	dst = append(dst, `":`...)
-	dst = appendString(dst, val)
+	dst = jsonscan.AppendString(dst, val)
 	return append(dst, ',')
 }
 

@@ -110,7 +110,7 @@ func appendBulkResponse(dst []byte, errorsSeen bool, took int64, names []string,
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '{')
-		dst = appendString(dst, names[i])
+		dst = jsonscan.AppendString(dst, names[i])
 		dst = append(dst, ':')
 		dst = items[i].appendJSON(dst)
 		dst = append(dst, '}')
@@ -120,16 +120,16 @@ func appendBulkResponse(dst []byte, errorsSeen bool, took int64, names []string,
 
 func (it *bulkItem) appendJSON(dst []byte) []byte {
 	dst = append(dst, `{"_index":`...)
-	dst = appendString(dst, it.Index)
+	dst = jsonscan.AppendString(dst, it.Index)
 	dst = append(dst, `,"_id":`...)
-	dst = appendString(dst, it.ID)
+	dst = jsonscan.AppendString(dst, it.ID)
 	if it.Version != 0 {
 		dst = append(dst, `,"_version":`...)
 		dst = strconv.AppendInt(dst, int64(it.Version), 10)
 	}
 	if it.Result != "" {
 		dst = append(dst, `,"result":`...)
-		dst = appendString(dst, it.Result)
+		dst = jsonscan.AppendString(dst, it.Result)
 	}
 	if it.Shards != nil {
 		dst = append(dst, `,"_shards":{"total":`...)
@@ -156,18 +156,4 @@ func (it *bulkItem) appendJSON(dst []byte) []byte {
 		dst = append(dst, b...)
 	}
 	return append(dst, '}')
-}
-
-// appendString appends s as json.Marshal would: directly when it is plain
-// printable ASCII, else through encoding/json.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }
