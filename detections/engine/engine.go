@@ -16,7 +16,7 @@ import (
 const DefaultMaxKeysPerRule = 100_000
 
 // maxAlertValues caps Alert.Values.
-const maxAlertValues = 50
+const maxAlertValues = alerts.MaxValues
 
 // Options tune an Engine.
 type Options struct {
@@ -526,31 +526,9 @@ func expireValues(m map[string]evid, now, w int64) {
 // stateAlert builds the alert of a stateful rule from its chronological
 // evidence; entities come from ev, the last evidence event.
 func stateAlert(r *Rule, ev *schema.Event, n *lru.Node[keyState], evs []evid, values []string) schema.Alert {
-	k := &n.V
 	a := baseAlert(r, ev)
-	first, last := evs[0].t, evs[0].t
-	ids := make([]string, 0, min(len(evs), schema.MaxEvidence))
-	for _, e := range evs {
-		first, last = min(first, e.t), max(last, e.t)
-		if len(ids) < schema.MaxEvidence {
-			ids = append(ids, e.id)
-		}
-	}
-	a.ID = schema.AlertID(r.ID, n.Key, evs[0].id)
-	a.Timestamp = fromNanos(last)
-	a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
-	a.Count = len(evs)
-	a.EventIDs = ids
-	if len(values) > maxAlertValues {
-		values = values[:maxAlertValues]
-	}
-	a.Values = values
-	if len(r.GroupBy) > 0 {
-		a.GroupKey = make(map[string]string, len(r.GroupBy))
-		for i, p := range r.GroupBy {
-			a.GroupKey[p] = k.group[i]
-		}
-	}
+	alerts.Window(&a, r.ID, n.Key, len(evs), func(i int) (int64, string) { return evs[i].t, evs[i].id },
+		values, r.GroupBy, n.V.group)
 	counted := "events"
 	if r.Distinct != "" {
 		counted = "distinct " + r.Distinct

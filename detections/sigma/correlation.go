@@ -6,12 +6,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/castellan-itdr/castellan/detections/internal/alerts"
 	"github.com/castellan-itdr/castellan/detections/internal/lru"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
-
-// maxAlertValues caps Alert.Values.
-const maxAlertValues = 50
 
 // evid is one piece of evidence: an event time (Unix ns) and id.
 type evid struct {
@@ -289,29 +287,8 @@ func (rt *corrRT) alert(ev *schema.Event, n *lru.Node[corrKey], evs []evid, valu
 	r := rt.rule
 	c := r.Correlation
 	a := baseAlert(r, ev)
-	first, last := evs[0].t, evs[0].t
-	ids := make([]string, 0, min(len(evs), schema.MaxEvidence))
-	for _, e := range evs {
-		first, last = min(first, e.t), max(last, e.t)
-		if len(ids) < schema.MaxEvidence {
-			ids = append(ids, e.id)
-		}
-	}
-	a.ID = schema.AlertID(r.ID, n.Key, evs[0].id)
-	a.Timestamp = fromNanos(last)
-	a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
-	a.Count = len(evs)
-	a.EventIDs = ids
-	if len(values) > maxAlertValues {
-		values = values[:maxAlertValues]
-	}
-	a.Values = values
-	if len(c.GroupBy) > 0 {
-		a.GroupKey = make(map[string]string, len(c.GroupBy))
-		for i, g := range c.GroupBy {
-			a.GroupKey[g] = n.V.group[i]
-		}
-	}
+	alerts.Window(&a, r.ID, n.Key, len(evs), func(i int) (int64, string) { return evs[i].t, evs[i].id },
+		values, c.GroupBy, n.V.group)
 	var b strings.Builder
 	b.WriteString(r.Title)
 	b.WriteString(": ")

@@ -7,6 +7,7 @@ package alerts
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
@@ -73,5 +74,41 @@ func Match(a *schema.Alert, ruleID, title string, ev *schema.Event) {
 	a.Message = title
 	if len(parts) > 0 {
 		a.Message += ": " + strings.Join(parts, " ")
+	}
+}
+
+// MaxValues caps Alert.Values.
+const MaxValues = 50
+
+// Window fills a as the alert of a stateful rule ruleID firing for group
+// key key on n pieces of chronological evidence, at(i) giving the i-th
+// event's time (Unix ns) and id: the alert id (rule, key, first event),
+// first and last seen, count, at most schema.MaxEvidence event ids, at most
+// MaxValues of values, and the group key (groupBy[i] → group[i]).
+func Window(a *schema.Alert, ruleID, key string, n int, at func(i int) (t int64, id string), values, groupBy, group []string) {
+	first, firstID := at(0)
+	last := first
+	ids := make([]string, 0, min(n, schema.MaxEvidence))
+	for i := range n {
+		t, id := at(i)
+		first, last = min(first, t), max(last, t)
+		if len(ids) < schema.MaxEvidence {
+			ids = append(ids, id)
+		}
+	}
+	a.ID = schema.AlertID(ruleID, key, firstID)
+	a.Timestamp = time.Unix(0, last).UTC()
+	a.FirstSeen, a.LastSeen = time.Unix(0, first).UTC(), a.Timestamp
+	a.Count = n
+	a.EventIDs = ids
+	if len(values) > MaxValues {
+		values = values[:MaxValues]
+	}
+	a.Values = values
+	if len(groupBy) > 0 {
+		a.GroupKey = make(map[string]string, len(groupBy))
+		for i, g := range groupBy {
+			a.GroupKey[g] = group[i]
+		}
 	}
 }
