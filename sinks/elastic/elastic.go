@@ -22,6 +22,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/mappings/ecs"
 	"github.com/castellan-itdr/castellan/sinks/delivery"
+	"github.com/castellan-itdr/castellan/sinks/httpbody"
 )
 
 // Sink writes records to Elasticsearch. Push is called by one delivery
@@ -332,28 +333,7 @@ func readClose(res *esapi.Response) ([]byte, error) {
 	if h := res.Header.Get("Content-Length"); h != "" && res.Header.Get("Content-Encoding") == "" {
 		n, _ = strconv.ParseInt(h, 10, 64)
 	}
-	if n <= 0 || n > limit {
-		return io.ReadAll(rd)
-	}
-	// One buffer of the announced size (+1 to see EOF without growing).
-	return readAll(rd, make([]byte, 0, n+1))
-}
-
-// readAll is io.ReadAll into b.
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
+	return httpbody.Read(rd, n, limit)
 }
 
 // transportError classifies a request that got no HTTP response: network

@@ -44,6 +44,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/castellan-itdr/castellan/sinks/httpbody"
 	"github.com/castellan-itdr/castellan/sinks/sinktest"
 )
 
@@ -350,24 +351,11 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		rd = zr
 	}
 	rd = io.LimitReader(rd, limit+1)
-	if r.ContentLength <= 0 || r.ContentLength > limit || r.Header.Get("Content-Encoding") == "gzip" {
-		return io.ReadAll(rd)
+	size := r.ContentLength
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		size = 0 // the announced size is the compressed one
 	}
-	// One buffer of the announced size (+1 to see EOF without growing).
-	b := make([]byte, 0, r.ContentLength+1)
-	for {
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
+	return httpbody.Read(rd, size, limit)
 }
 
 func contentTypeOK(ct string) bool {

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/castellan-itdr/castellan/sinks/httpbody"
 	"github.com/castellan-itdr/castellan/sinks/jsonscan"
 	"github.com/castellan-itdr/castellan/sinks/sinktest"
 )
@@ -392,7 +393,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request, req *Reques
 		tooLarge(w, fmt.Sprintf("Content-Length of %d too large (maximum is %d)", r.ContentLength, limit))
 		return false
 	}
-	raw, err := readAll(io.LimitReader(r.Body, limit+1), r.ContentLength, limit)
+	raw, err := httpbody.Read(io.LimitReader(r.Body, limit+1), r.ContentLength, limit)
 	if err != nil {
 		return true
 	}
@@ -639,27 +640,5 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusServiceUnavailable, "HEC is unhealthy, queues are full, ack service unavailable", 20)
 	default:
 		reply(w, http.StatusServiceUnavailable, "Server is shutting down", 23)
-	}
-}
-
-// readAll is io.ReadAll into one buffer of the announced size (+1 to see
-// EOF without growing) when it is known and within limit.
-func readAll(rd io.Reader, size, limit int64) ([]byte, error) {
-	if size <= 0 || size > limit {
-		return io.ReadAll(rd)
-	}
-	b := make([]byte, 0, size+1)
-	for {
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
 	}
 }
