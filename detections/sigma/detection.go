@@ -473,41 +473,41 @@ func (p *condParser) peek() string {
 }
 
 func (p *condParser) or() (node, error) {
-	first, err := p.and()
+	ns, err := p.list("or", p.and)
 	if err != nil {
 		return nil, err
 	}
-	out := orNode{first}
-	for strings.EqualFold(p.peek(), "or") {
-		p.pos++
-		n, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
+	if len(ns) == 1 {
+		return ns[0], nil
 	}
-	if len(out) == 1 {
-		return first, nil
-	}
-	return out, nil
+	return orNode(ns), nil
 }
 
 func (p *condParser) and() (node, error) {
-	first, err := p.not()
+	ns, err := p.list("and", p.not)
 	if err != nil {
 		return nil, err
 	}
-	out := andNode{first}
-	for strings.EqualFold(p.peek(), "and") {
+	if len(ns) == 1 {
+		return ns[0], nil
+	}
+	return andNode(ns), nil
+}
+
+// list parses operands joined by the keyword op (next parses one operand,
+// the next tighter level of the grammar).
+func (p *condParser) list(op string, next func() (node, error)) ([]node, error) {
+	n, err := next()
+	if err != nil {
+		return nil, err
+	}
+	out := []node{n}
+	for strings.EqualFold(p.peek(), op) {
 		p.pos++
-		n, err := p.not()
-		if err != nil {
+		if n, err = next(); err != nil {
 			return nil, err
 		}
 		out = append(out, n)
-	}
-	if len(out) == 1 {
-		return first, nil
 	}
 	return out, nil
 }
