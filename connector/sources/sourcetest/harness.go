@@ -251,3 +251,61 @@ func (s *SyncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// WaitDone fails unless the source's Done closes within timeout.
+func (h *Harness) WaitDone(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-h.Src.Done():
+	case <-time.After(timeout):
+		t.Fatal("Done not closed")
+	}
+}
+
+// LifecycleTests are the lifecycle subtests every polling source runs, in
+// this order: shutdown without start, start and shutdown twice, shutdown
+// with pending data (the source's own check), and shutdown honouring ctx
+// with a blocked consumer.
+type LifecycleTests struct {
+	// New builds a source from settings without starting it.
+	New func(set component.SourceSettings) (Source, error)
+	// Start starts a source wired to c.
+	Start func(t *testing.T, c *Consumer) *Harness
+	// Pending checks what a source stopped mid-read has handed off.
+	Pending func(t *testing.T)
+	// AfterBlocked, when set, runs after the blocked shutdown with its
+	// consumer.
+	AfterBlocked func(t *testing.T, c *Consumer)
+}
+
+// Run runs the subtests.
+func (lt LifecycleTests) Run(t *testing.T) {
+	t.Run("shutdown without start", func(t *testing.T) {
+		src, err := lt.New(component.SourceSettings{Next: NewConsumer()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		CheckShutdownWithoutStart(t, src)
+	})
+	t.Run("start and shutdown twice", func(t *testing.T) {
+		lt.Start(t, NewConsumer()).CheckRestartRefused(t)
+	})
+	t.Run("shutdown with pending data", lt.Pending)
+	t.Run("shutdown honours ctx with a blocked consumer", func(t *testing.T) {
+		c := NewConsumer()
+		c.Block = true
+		lt.Start(t, c).CheckShutdownHonoursCtx(t)
+		if lt.AfterBlocked != nil {
+			lt.AfterBlocked(t, c)
+		}
+	})
+}
+
+// StopAfterFirstBatch waits for the first accepted batch, shuts the source
+// down and returns how many events had been accepted by then.
+func (h *Harness) StopAfterFirstBatch(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	WaitFor(t, timeout, "first batch", func() bool { return len(h.Consumer.Events()) > 0 })
+	h.Stop(t)
+	return len(h.Consumer.Events())
+}
