@@ -521,11 +521,7 @@ func TestNoFollow(t *testing.T) {
 	cfg.Follow = false
 	cfg.BatchSize = 4
 	h := start(t, cfg, newFake())
-	select {
-	case <-h.src.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("Done not closed")
-	}
+	h.WaitDone(t, 10*time.Second)
 	if n := len(h.fake.Events()); n != 35 {
 		t.Errorf("events = %d, want 35 handed off before Done", n)
 	}
@@ -537,29 +533,17 @@ func TestLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.evtx")
 	writeLog(t, p, 1, 50)
-	tests := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
-		{"shutdown without start", func(t *testing.T) {
-			src, err := New(testConfig(p), component.SourceSettings{Next: newFake()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sourcetest.CheckShutdownWithoutStart(t, src)
-		}},
-		{"start and shutdown twice", func(t *testing.T) {
-			start(t, testConfig(p), newFake()).CheckRestartRefused(t)
-		}},
-		{"shutdown with pending data", func(t *testing.T) {
+	sourcetest.LifecycleTests{
+		New: func(set component.SourceSettings) (sourcetest.Source, error) { return New(testConfig(p), set) },
+		Start: func(t *testing.T, fake *fakeConsumer) *sourcetest.Harness {
+			return start(t, testConfig(p), fake).Harness
+		},
+		Pending: func(t *testing.T) {
 			fake := newFake()
 			cfg := testConfig(p)
 			cfg.BatchSize = 1
-			h := start(t, cfg, fake)
-			waitFor(t, "first batch", func() bool { return len(fake.Events()) > 0 })
-			h.Stop(t)
+			n := start(t, cfg, fake).StopAfterFirstBatch(t, 10*time.Second)
 			// Whatever was handed off is exactly what the checkpoint covers.
-			n := len(fake.Events())
 			if n == 50 {
 				t.Log("everything was handed off before shutdown")
 			}
@@ -569,20 +553,13 @@ func TestLifecycle(t *testing.T) {
 			// A restart delivers the rest, nothing twice.
 			start(t, cfg, fake)
 			wantIDs(t, waitEvents(t, fake, 50), 1, 50)
-		}},
-		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
-			fake := newFake()
-			fake.Block = true
-			h := start(t, testConfig(p), fake)
-			h.CheckShutdownHonoursCtx(t)
+		},
+		AfterBlocked: func(t *testing.T, fake *fakeConsumer) {
 			if pos := positionOf(t, fake, p); pos.RecordID != 0 {
 				t.Errorf("checkpoint moved without acceptance: %+v", pos)
 			}
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, tt.run)
-	}
+		},
+	}.Run(t)
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -287,11 +287,7 @@ func TestNoFollow(t *testing.T) {
 	cfg := testConfig(p)
 	cfg.Follow = false
 	h := start(t, cfg, newRecorder())
-	select {
-	case <-h.src.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("Done not closed")
-	}
+	h.WaitDone(t, 5*time.Second)
 	if n := len(h.rec.Events()); n != 5 {
 		t.Errorf("events = %d, want 5", n)
 	}
@@ -301,46 +297,25 @@ func TestLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "samba.log")
 	writeFile(t, p, auditLines(0, 50))
-	tests := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
-		{"shutdown without start", func(t *testing.T) {
-			src, err := New(testConfig(p), component.SourceSettings{Next: newRecorder()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sourcetest.CheckShutdownWithoutStart(t, src)
-		}},
-		{"start and shutdown twice", func(t *testing.T) {
-			start(t, testConfig(p), newRecorder()).CheckRestartRefused(t)
-		}},
-		{"shutdown with pending data", func(t *testing.T) {
+	sourcetest.LifecycleTests{
+		New: func(set component.SourceSettings) (sourcetest.Source, error) { return New(testConfig(p), set) },
+		Start: func(t *testing.T, rec *recorder) *sourcetest.Harness {
+			return start(t, testConfig(p), rec).Harness
+		},
+		Pending: func(t *testing.T) {
 			rec := newRecorder()
 			cfg := testConfig(p)
 			cfg.BatchSize = 1
-			h := start(t, cfg, rec)
-			waitFor(t, "first batch", func() bool { return len(rec.Events()) > 0 })
-			h.Stop(t)
+			n := start(t, cfg, rec).StopAfterFirstBatch(t, 5*time.Second)
 			// What was handed off is exactly what the checkpoint covers
 			// (two lines per record).
-			n := len(rec.Events())
 			if pos := position(t, rec, p); pos.Line != int64(2*n) {
 				t.Errorf("checkpoint line %d, events %d", pos.Line, n)
 			}
 			start(t, cfg, rec)
 			waitEvents(t, rec, 50)
-		}},
-		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
-			rec := newRecorder()
-			rec.Block = true
-			h := start(t, testConfig(p), rec)
-			h.CheckShutdownHonoursCtx(t)
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, tt.run)
-	}
+		},
+	}.Run(t)
 }
 
 func TestHostDefault(t *testing.T) {

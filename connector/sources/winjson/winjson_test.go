@@ -287,11 +287,7 @@ func TestNoFollow(t *testing.T) {
 	cfg := testConfig(p)
 	cfg.Tail.Follow = false
 	h := start(t, cfg, newFake())
-	select {
-	case <-h.src.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("Done not closed")
-	}
+	h.WaitDone(t, 5*time.Second)
 	if n := len(h.fake.Events()); n != 6 {
 		t.Errorf("events = %d, want 6", n)
 	}
@@ -301,46 +297,25 @@ func TestLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.json")
 	writeFile(t, p, lines(0, 50))
-	tests := []struct {
-		name string
-		run  func(t *testing.T)
-	}{
-		{"shutdown without start", func(t *testing.T) {
-			src, err := New(testConfig(p), component.SourceSettings{Next: newFake()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sourcetest.CheckShutdownWithoutStart(t, src)
-		}},
-		{"start and shutdown twice", func(t *testing.T) {
-			start(t, testConfig(p), newFake()).CheckRestartRefused(t)
-		}},
-		{"shutdown with pending data", func(t *testing.T) {
+	sourcetest.LifecycleTests{
+		New: func(set component.SourceSettings) (sourcetest.Source, error) { return New(testConfig(p), set) },
+		Start: func(t *testing.T, fake *fakeConsumer) *sourcetest.Harness {
+			return start(t, testConfig(p), fake).Harness
+		},
+		Pending: func(t *testing.T) {
 			fake := newFake()
 			cfg := testConfig(p)
 			cfg.Tail.BatchSize = 1
-			h := start(t, cfg, fake)
-			waitFor(t, "first batch", func() bool { return len(fake.Events()) > 0 })
-			h.Stop(t)
+			n := start(t, cfg, fake).StopAfterFirstBatch(t, 5*time.Second)
 			// Whatever was handed off is exactly what the checkpoint covers.
-			n := len(fake.Events())
 			if pos := positionOf(t, fake, p); pos.Line != int64(n) {
 				t.Errorf("checkpoint line %d, events %d", pos.Line, n)
 			}
 			// A restart delivers the rest, nothing twice.
 			start(t, cfg, fake)
 			checkUnique(t, waitEvents(t, fake, 50))
-		}},
-		{"shutdown honours ctx with a blocked consumer", func(t *testing.T) {
-			fake := newFake()
-			fake.Block = true
-			h := start(t, testConfig(p), fake)
-			h.CheckShutdownHonoursCtx(t)
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, tt.run)
-	}
+		},
+	}.Run(t)
 }
 
 func TestListener(t *testing.T) {
@@ -478,11 +453,7 @@ func TestEntraFormat(t *testing.T) {
 	cfg.Format = FormatEntra
 	cfg.Tail.Follow = false
 	h := start(t, cfg, newFake())
-	select {
-	case <-h.src.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("Done not closed")
-	}
+	h.WaitDone(t, 5*time.Second)
 	evs := h.fake.Events()
 	if len(evs) != 3 {
 		t.Fatalf("events = %d, want 3", len(evs))
