@@ -9,6 +9,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/detections/internal/alerts"
 	"github.com/castellan-itdr/castellan/detections/internal/lru"
+	"github.com/castellan-itdr/castellan/detections/internal/window"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -472,56 +473,23 @@ func (s *ruleState) observeDistinct(r *Rule, ev *schema.Event, n *lru.Node[keySt
 	if k.vals == nil {
 		k.vals = make(map[string]evid, min(r.Threshold, 16))
 	}
-	if old, ok := k.vals[v]; ok {
-		if t >= old.t {
-			k.vals[v] = evid{t: t, id: ev.ID}
-		}
-	} else {
-		if len(k.vals) >= r.distinctCap {
-			expireValues(k.vals, now, w)
-			if len(k.vals) >= r.distinctCap {
-				oldest, ot := "", int64(0)
-				for val, e := range k.vals {
-					if oldest == "" || e.t < ot || e.t == ot && val < oldest {
-						oldest, ot = val, e.t
-					}
-				}
-				delete(k.vals, oldest)
-			}
-		}
-		k.vals[v] = evid{t: t, id: ev.ID}
-	}
+	window.Add(k.vals, v, evid{t: t, id: ev.ID}, r.distinctCap, now, w)
 	if len(k.vals) < r.Threshold || now < k.suppressed {
 		return schema.Alert{}, false
 	}
-	expireValues(k.vals, now, w)
+	window.Expire(k.vals, now, w)
 	if len(k.vals) < r.Threshold {
 		return schema.Alert{}, false
 	}
-	values := make([]string, 0, len(k.vals))
-	for val := range k.vals {
-		values = append(values, val)
-	}
-	sort.Strings(values)
-	evs := make([]evid, len(values))
-	for i, val := range values {
-		evs[i] = k.vals[val]
-	}
-	// Chronological evidence; ties keep value order.
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
+	values, evs := window.Collect(k.vals)
 	a := stateAlert(r, ev, n, evs, values)
 	clear(k.vals)
 	k.suppressed = now + w
 	return a, true
 }
 
-func expireValues(m map[string]evid, now, w int64) {
-	for val, e := range m {
-		if now-e.t >= w {
-			delete(m, val)
-		}
-	}
-}
+// Time is the event time of e (window.Timed).
+func (e evid) Time() int64 { return e.t }
 
 // stateAlert builds the alert of a stateful rule from its chronological
 // evidence; entities come from ev, the last evidence event.

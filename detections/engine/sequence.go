@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/castellan-itdr/castellan/detections/internal/window"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -40,7 +41,7 @@ func (p *progress) add(st *Step, t int64, id, dv string, now, w int64) (evicted 
 		return 0
 	}
 	if len(p.vals) >= st.distinctCap {
-		expireValues(p.vals, now, w)
+		window.Expire(p.vals, now, w)
 		if len(p.vals) >= st.distinctCap {
 			delete(p.vals, oldestValue(p.vals))
 			evicted++
@@ -66,7 +67,7 @@ func oldestValue(m map[string]evid) string {
 // the newest Count events.
 func (p *progress) slide(st *Step, now, w int64) {
 	if st.distinctGet != nil {
-		expireValues(p.vals, now, w)
+		window.Expire(p.vals, now, w)
 		return
 	}
 	drop := max(0, len(p.ring)-st.Count)

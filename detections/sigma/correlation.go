@@ -8,6 +8,7 @@ import (
 
 	"github.com/castellan-itdr/castellan/detections/internal/alerts"
 	"github.com/castellan-itdr/castellan/detections/internal/lru"
+	"github.com/castellan-itdr/castellan/detections/internal/window"
 	"github.com/castellan-itdr/castellan/mappings/schema"
 )
 
@@ -171,55 +172,23 @@ func (rt *corrRT) distinct(n *lru.Node[corrKey], v string, e evid, ev *schema.Ev
 	if k.vals == nil {
 		k.vals = make(map[string]evid, min(rt.threshold, 16))
 	}
-	if old, ok := k.vals[v]; ok {
-		if e.t >= old.t {
-			k.vals[v] = e
-		}
-	} else {
-		if len(k.vals) >= rt.valueCap {
-			expireValues(k.vals, now, w)
-			if len(k.vals) >= rt.valueCap {
-				oldest, ot := "", int64(0)
-				for val, x := range k.vals {
-					if oldest == "" || x.t < ot || x.t == ot && val < oldest {
-						oldest, ot = val, x.t
-					}
-				}
-				delete(k.vals, oldest)
-			}
-		}
-		k.vals[v] = e
-	}
+	window.Add(k.vals, v, e, rt.valueCap, now, w)
 	if len(k.vals) < rt.threshold || now < k.suppressed {
 		return schema.Alert{}, false
 	}
-	expireValues(k.vals, now, w)
+	window.Expire(k.vals, now, w)
 	if len(k.vals) < rt.threshold {
 		return schema.Alert{}, false
 	}
-	values := make([]string, 0, len(k.vals))
-	for val := range k.vals {
-		values = append(values, val)
-	}
-	sort.Strings(values)
-	evs := make([]evid, len(values))
-	for i, val := range values {
-		evs[i] = k.vals[val]
-	}
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].t < evs[j].t })
+	values, evs := window.Collect(k.vals)
 	a := rt.alert(ev, n, evs, values)
 	clear(k.vals)
 	k.suppressed = now + w
 	return a, true
 }
 
-func expireValues(m map[string]evid, now, w int64) {
-	for val, e := range m {
-		if now-e.t >= w {
-			delete(m, val)
-		}
-	}
-}
+// Time is the event time of e (window.Timed).
+func (e evid) Time() int64 { return e.t }
 
 // temporal records a match of the pos-th referenced rule. Unordered: fire
 // when every referenced rule matched within the timespan. Ordered: a step
