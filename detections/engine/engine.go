@@ -351,28 +351,7 @@ func groupKey(r *Rule, ev *schema.Event) (key string, vals []string, empty bool)
 
 // groupKeyWith is groupKey over explicit getters.
 func groupKeyWith(getters []schema.Getter, ev *schema.Event) (key string, vals []string, empty bool) {
-	switch len(getters) {
-	case 0:
-		return "", nil, false
-	case 1:
-		v := getters[0](ev)
-		return strings.ToLower(v), []string{v}, v == ""
-	}
-	vals = make([]string, len(getters))
-	empty = true
-	var b strings.Builder
-	for i, g := range getters {
-		v := g(ev)
-		vals[i] = v
-		if v != "" {
-			empty = false
-		}
-		if i > 0 {
-			b.WriteByte(0x1f)
-		}
-		b.WriteString(strings.ToLower(v))
-	}
-	return b.String(), vals, empty
+	return lru.GroupKey(len(getters), func(i int) string { return getters[i](ev) })
 }
 
 // observe adds a matching event to the rule's window and reports an alert

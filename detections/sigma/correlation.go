@@ -75,24 +75,10 @@ func (rt *corrRT) sweep(now int64) {
 }
 
 func (rt *corrRT) groupKey(ev *schema.Event) (key string, vals []string, empty bool) {
-	if len(rt.groupGet) == 0 {
-		return "", nil, false
-	}
-	vals = make([]string, len(rt.groupGet))
-	empty = true
-	var b strings.Builder
-	for i, g := range rt.groupGet {
-		v, _ := g(ev)
-		vals[i] = v
-		if v != "" {
-			empty = false
-		}
-		if i > 0 {
-			b.WriteByte(0x1f)
-		}
-		b.WriteString(strings.ToLower(v))
-	}
-	return b.String(), vals, empty
+	return lru.GroupKey(len(rt.groupGet), func(i int) string {
+		v, _ := rt.groupGet[i](ev)
+		return v
+	})
 }
 
 // observe feeds a match of detection rule base to correlation rule ci.

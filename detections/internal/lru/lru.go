@@ -161,3 +161,32 @@ func (l *List[V]) Sweep(stale func(*V) bool) {
 		n = next
 	}
 }
+
+// GroupKey builds the key of n group_by values, value(i) reading the i-th:
+// the lower-cased values joined by a unit separator (0x1f), the values as
+// read, and whether all of them are empty. No values give an empty key
+// that is not reported empty.
+func GroupKey(n int, value func(i int) string) (key string, vals []string, empty bool) {
+	switch n {
+	case 0:
+		return "", nil, false
+	case 1:
+		v := value(0)
+		return strings.ToLower(v), []string{v}, v == ""
+	}
+	vals = make([]string, n)
+	empty = true
+	var b strings.Builder
+	for i := range n {
+		v := value(i)
+		vals[i] = v
+		if v != "" {
+			empty = false
+		}
+		if i > 0 {
+			b.WriteByte(0x1f)
+		}
+		b.WriteString(strings.ToLower(v))
+	}
+	return b.String(), vals, empty
+}

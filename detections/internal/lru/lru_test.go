@@ -84,3 +84,24 @@ func TestGetLower(t *testing.T) {
 		t.Error("GetLower(other) found a key")
 	}
 }
+
+// TestGroupKey: lower-cased values joined by 0x1f, values as read, empty
+// only when every value is.
+func TestGroupKey(t *testing.T) {
+	for _, c := range []struct {
+		in    []string
+		key   string
+		empty bool
+	}{
+		{nil, "", false},
+		{[]string{"JDoe"}, "jdoe", false},
+		{[]string{""}, "", true},
+		{[]string{"JDoe", "10.0.0.1"}, "jdoe\x1f10.0.0.1", false},
+		{[]string{"", ""}, "\x1f", true},
+	} {
+		key, vals, empty := GroupKey(len(c.in), func(i int) string { return c.in[i] })
+		if key != c.key || empty != c.empty || !slices.Equal(vals, c.in) {
+			t.Errorf("GroupKey(%q) = %q %q %v, want %q %v", c.in, key, vals, empty, c.key, c.empty)
+		}
+	}
+}
