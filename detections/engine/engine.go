@@ -351,6 +351,10 @@ func groupKey(r *Rule, ev *schema.Event) (key string, vals []string, empty bool)
 
 // groupKeyWith is groupKey over explicit getters.
 func groupKeyWith(getters []schema.Getter, ev *schema.Event) (key string, vals []string, empty bool) {
+	if len(getters) == 1 { // the usual case, on the hot path: no indirect read
+		v := getters[0](ev)
+		return strings.ToLower(v), []string{v}, v == ""
+	}
 	return lru.GroupKey(len(getters), func(i int) string { return getters[i](ev) })
 }
 
